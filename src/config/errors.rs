@@ -1,0 +1,130 @@
+//! Config errors that name file, line, column and key.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// One problem in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub line: usize,
+    pub column: usize,
+    pub key: String,
+    pub message: String,
+}
+
+/// Every problem found in one file; `Display` prints one `PATH:LINE:COLUMN: key: message` per line.
+#[derive(Debug, Clone)]
+pub struct ConfigErrors {
+    pub path: PathBuf,
+    pub errors: Vec<ConfigError>,
+}
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.errors.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(
+                f,
+                "{}:{}:{}: {}: {}",
+                self.path.display(),
+                e.line,
+                e.column,
+                e.key,
+                e.message
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Collects errors while validating, turning byte spans into line and column.
+pub struct Collector<'a> {
+    source: &'a str,
+    pub errors: Vec<ConfigError>,
+}
+
+impl<'a> Collector<'a> {
+    pub fn new(source: &'a str) -> Self {
+        Collector {
+            source,
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
+        let (line, column) = line_column(self.source, span.start);
+        self.errors.push(ConfigError {
+            line,
+            column,
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+
+    pub fn finish(self, path: &Path) -> Result<(), ConfigErrors> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigErrors {
+                path: path.to_path_buf(),
+                errors: self.errors,
+            })
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(source.len());
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+/// Turns a TOML syntax or shape error into a located error; the key is read
+/// from serde's message where it names one.
+pub fn from_toml(source: &str, path: &Path, err: &toml::de::Error) -> ConfigErrors {
+    let span = err.span().unwrap_or(0..0);
+    let (line, column) = line_column(source, span.start);
+    let message = err.message().trim().to_string();
+    let key = message
+        .split('`')
+        .nth(1)
+        .filter(|_| message.starts_with("unknown field") || message.starts_with("missing field"))
+        .map(str::to_string)
+        .or_else(|| {
+            let text = source.get(span.clone())?.trim();
+            let name = text.split(['=', ' ']).next()?.trim_matches(['[', ']', '"']);
+            (!name.is_empty() && name.len() < 80).then(|| name.to_string())
+        })
+        .unwrap_or_else(|| "(syntax)".to_string());
+    ConfigErrors {
+        path: path.to_path_buf(),
+        errors: vec![ConfigError {
+            line,
+            column,
+            key,
+            message,
+        }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_are_one_based() {
+        let src = "a = 1\nbb = 2\n";
+        assert_eq!(line_column(src, 0), (1, 1));
+        assert_eq!(line_column(src, 6), (2, 1));
+        assert_eq!(line_column(src, 11), (2, 6));
+    }
+}

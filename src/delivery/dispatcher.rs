@@ -1,0 +1,310 @@
+//! The dispatcher: decides which deliveries run now, without polling delays and without
+//! holding the backlog in memory.
+//!
+//! Fresh deliveries arrive straight from ingest (no database read); everything
+//! else — retries, recovery after a crash, overflow — is read from the store
+//! when due. One task owns the in-flight set, so a delivery never runs twice at once.
+
+use super::attempt;
+use super::client::HttpClient;
+use super::oauth::TokenCache;
+use crate::metrics::Metrics;
+use crate::registry::{receiver_key, Registry};
+use crate::store::{now_ms, DeliveryJob, NextStep, Store, StoredEvent};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, Notify};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// How many fresh deliveries may wait for the dispatcher before the rest are left to the store.
+const FRESH_QUEUE: usize = 16_384;
+/// Finished delivery ids remembered so a late fresh copy is not sent again.
+const RECENT_DONE: usize = 65_536;
+/// The longest the dispatcher sleeps without looking at the store.
+const MAX_IDLE: Duration = Duration::from_secs(5);
+
+/// Where ingest and the management API hand deliveries to the dispatcher.
+#[derive(Clone)]
+pub struct DispatchHandle {
+    fresh: mpsc::Sender<DeliveryJob>,
+    wake: Arc<Notify>,
+    overflow: Arc<AtomicBool>,
+}
+
+impl DispatchHandle {
+    /// Hands over just-committed deliveries; if the queue is full they stay in the store for later.
+    pub fn submit_fresh(&self, event: &Arc<StoredEvent>, deliveries: Vec<(i64, String)>) {
+        for (delivery_id, receiver_url) in deliveries {
+            let job = DeliveryJob {
+                delivery_id,
+                listener_id: event.listener_id.clone(),
+                receiver_url,
+                attempt_count: 0,
+                event: event.clone(),
+            };
+            if self.fresh.try_send(job).is_err() {
+                self.overflow.store(true, Ordering::Release);
+                self.wake.notify_one();
+            }
+        }
+    }
+
+    /// Something changed in the store (a retry was queued): look again.
+    pub fn wake(&self) {
+        self.overflow.store(true, Ordering::Release);
+        self.wake.notify_one();
+    }
+}
+
+/// What an attempt task reports back.
+struct Done {
+    delivery_id: i64,
+    key: String,
+    retry_at: Option<i64>,
+}
+
+/// The dispatcher's running parts, for shutdown.
+pub struct Dispatcher {
+    tracker: TaskTracker,
+    main: tokio::task::JoinHandle<()>,
+}
+
+impl Dispatcher {
+    /// Waits for running attempts up to `grace`; the rest stay pending and are sent after a restart.
+    pub async fn stop(self, grace: Duration) {
+        let _ = self.main.await;
+        self.tracker.close();
+        if tokio::time::timeout(grace, self.tracker.wait()).await.is_err() {
+            tracing::warn!("delivery attempts still running after the grace period; they will be retried after restart");
+        }
+    }
+}
+
+/// Shared pieces every attempt uses.
+struct Shared {
+    store: Store,
+    registry: Arc<Registry>,
+    metrics: Arc<Metrics>,
+    client: HttpClient,
+    oauth: TokenCache,
+}
+
+/// Starts the dispatcher; it stops taking new work when `shutdown` fires.
+pub fn start(
+    store: Store,
+    registry: Arc<Registry>,
+    metrics: Arc<Metrics>,
+    client: HttpClient,
+    shutdown: CancellationToken,
+) -> (DispatchHandle, Dispatcher) {
+    let (fresh_tx, fresh_rx) = mpsc::channel(FRESH_QUEUE);
+    let handle = DispatchHandle {
+        fresh: fresh_tx,
+        wake: Arc::new(Notify::new()),
+        overflow: Arc::new(AtomicBool::new(true)),
+    };
+    let tracker = TaskTracker::new();
+    let (done_tx, done_rx) = mpsc::unbounded_channel();
+    let state = Loop {
+        shared: Arc::new(Shared {
+            store,
+            registry,
+            metrics,
+            client,
+            oauth: TokenCache::default(),
+        }),
+        handle: handle.clone(),
+        fresh_rx,
+        done_tx,
+        done_rx,
+        inflight: HashSet::new(),
+        per_receiver: HashMap::new(),
+        recent: VecDeque::new(),
+        recent_set: HashSet::new(),
+        tracker: tracker.clone(),
+        wake_at: None,
+    };
+    let main = tokio::spawn(state.run(shutdown));
+    (handle, Dispatcher { tracker, main })
+}
+
+struct Loop {
+    shared: Arc<Shared>,
+    handle: DispatchHandle,
+    fresh_rx: mpsc::Receiver<DeliveryJob>,
+    done_tx: mpsc::UnboundedSender<Done>,
+    done_rx: mpsc::UnboundedReceiver<Done>,
+    inflight: HashSet<i64>,
+    per_receiver: HashMap<String, usize>,
+    recent: VecDeque<i64>,
+    recent_set: HashSet<i64>,
+    tracker: TaskTracker,
+    /// When the next known retry falls due (Unix ms).
+    wake_at: Option<i64>,
+}
+
+impl Loop {
+    async fn run(mut self, shutdown: CancellationToken) {
+        loop {
+            if self.handle.overflow.load(Ordering::Acquire) && self.free_slots() > 0 {
+                self.poll_store().await;
+            }
+            let sleep_for = self
+                .wake_at
+                .map(|at| Duration::from_millis((at - now_ms()).max(0) as u64))
+                .unwrap_or(MAX_IDLE)
+                .min(MAX_IDLE);
+            tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => break,
+                Some(job) = self.fresh_rx.recv() => {
+                    self.offer(job);
+                }
+                Some(done) = self.done_rx.recv() => self.finish(done),
+                _ = self.handle.wake.notified() => {}
+                _ = tokio::time::sleep(sleep_for) => {
+                    self.wake_at = None;
+                    self.handle.overflow.store(true, Ordering::Release);
+                }
+            }
+        }
+    }
+
+    fn limits(&self) -> (usize, usize) {
+        let d = &self.shared.registry.load().config.delivery;
+        (d.concurrency, d.receiver_concurrency)
+    }
+
+    fn free_slots(&self) -> usize {
+        self.limits().0.saturating_sub(self.inflight.len())
+    }
+
+    /// Starts a job if it is not running already and its receiver has room; otherwise leaves it to the store.
+    fn offer(&mut self, job: DeliveryJob) -> bool {
+        if self.inflight.contains(&job.delivery_id) || self.recent_set.contains(&job.delivery_id) {
+            return false;
+        }
+        let (total, per_receiver) = self.limits();
+        let key = receiver_key(&job.listener_id, &job.receiver_url);
+        let running = self.per_receiver.get(&key).copied().unwrap_or(0);
+        if self.inflight.len() >= total || running >= per_receiver {
+            self.handle.overflow.store(true, Ordering::Release);
+            return false;
+        }
+        self.inflight.insert(job.delivery_id);
+        *self.per_receiver.entry(key.clone()).or_default() += 1;
+        let shared = self.shared.clone();
+        let done_tx = self.done_tx.clone();
+        self.tracker.spawn(async move {
+            let retry_at = run_attempt(&shared, &job).await;
+            let _ = done_tx.send(Done {
+                delivery_id: job.delivery_id,
+                key,
+                retry_at,
+            });
+        });
+        true
+    }
+
+    fn finish(&mut self, done: Done) {
+        self.inflight.remove(&done.delivery_id);
+        let (_, cap) = self.limits();
+        if let Some(n) = self.per_receiver.get_mut(&done.key) {
+            if *n >= cap {
+                // The receiver had deliveries held back; they can go now.
+                self.handle.overflow.store(true, Ordering::Release);
+            }
+            *n -= 1;
+            if *n == 0 {
+                self.per_receiver.remove(&done.key);
+            }
+        }
+        if self.recent_set.insert(done.delivery_id) {
+            self.recent.push_back(done.delivery_id);
+            if self.recent.len() > RECENT_DONE {
+                if let Some(old) = self.recent.pop_front() {
+                    self.recent_set.remove(&old);
+                }
+            }
+        }
+        if let Some(at) = done.retry_at {
+            // A retried delivery becomes fresh again when it is next picked up from the store.
+            self.recent_set.remove(&done.delivery_id);
+            self.wake_at = Some(self.wake_at.map_or(at, |w| w.min(at)));
+        }
+    }
+
+    /// Reads due deliveries from the store and starts as many as there is room for.
+    async fn poll_store(&mut self) {
+        self.handle.overflow.store(false, Ordering::Release);
+        let free = self.free_slots();
+        let (_, cap) = self.limits();
+        let saturated: Vec<String> = self
+            .per_receiver
+            .iter()
+            .filter(|(_, n)| **n >= cap)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let now = now_ms();
+        let limit = free + self.inflight.len();
+        let jobs = match self.shared.store.due_deliveries(now, limit, saturated).await {
+            Ok(jobs) => jobs,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read due deliveries; trying again shortly");
+                self.wake_at = Some(now + 1000);
+                return;
+            }
+        };
+        let fetched = jobs.len();
+        let mut started = 0;
+        for job in jobs {
+            // A due row read from the store is authoritative about its attempt count.
+            self.recent_set.remove(&job.delivery_id);
+            if self.offer(job) {
+                started += 1;
+            }
+        }
+        if fetched >= limit && started > 0 {
+            // There may be more due than we could take.
+            self.handle.overflow.store(true, Ordering::Release);
+        }
+        if let Ok(Some(next)) = self.shared.store.next_due_after(now).await {
+            self.wake_at = Some(self.wake_at.map_or(next, |w| w.min(next)));
+        }
+    }
+}
+
+/// Runs one attempt and records it; returns when the delivery is due again, if it is.
+async fn run_attempt(shared: &Shared, job: &DeliveryJob) -> Option<i64> {
+    let snapshot = shared.registry.snapshot();
+    let (record, label) = attempt::run(job, &snapshot, &shared.client, &shared.oauth).await;
+    let took = Duration::from_millis(record.duration_ms.max(0) as u64);
+    shared.metrics.observe_attempt(label, took);
+    tracing::info!(
+        delivery = job.delivery_id,
+        event = %job.event.id,
+        receiver = %job.receiver_url,
+        attempt = record.attempt,
+        status = record.status_code.unwrap_or(0),
+        error = record.error.as_deref().unwrap_or(""),
+        outcome = label,
+        duration_ms = record.duration_ms,
+        "delivery attempt"
+    );
+    let next = record.next;
+    // Recording may fail (disk full); the delivery then stays pending and is sent again later.
+    if let Err(e) = shared.store.record_attempt(record).await {
+        tracing::error!(delivery = job.delivery_id, error = %e, "cannot record a delivery attempt");
+        return Some(now_ms() + 5000);
+    }
+    match next {
+        NextStep::RetryAt(at) => Some(at),
+        NextStep::Succeeded | NextStep::Failed => {
+            shared.metrics.pending_add(-1);
+            None
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Delivery: sending stored events to receivers with retries, signing, auth and an attempt log.
+
+pub mod attempt;
+pub mod client;
+mod dispatcher;
+pub mod oauth;
+pub mod request;
+pub mod retry;
+
+pub use dispatcher::{start, DispatchHandle, Dispatcher};

@@ -1,0 +1,116 @@
+//! Building the outbound request: body format, Standard Webhooks headers, receiver auth.
+
+use crate::config::{Format, ListenerSpec, ReceiverSpec};
+use crate::http_util::{self, Body};
+use crate::signature;
+use crate::store::StoredEvent;
+use bytes::Bytes;
+use http::{header, HeaderName, HeaderValue, Method, Request};
+use http_body_util::Full;
+use serde_json::json;
+
+/// Headers that describe one hop, never copied from the provider's request (RFC 9110 §7.6.1).
+const HOP_BY_HOP: [&str; 9] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+];
+
+/// The `User-Agent` of every delivery.
+pub const USER_AGENT: &str = concat!("hookgate/", env!("CARGO_PKG_VERSION"));
+
+/// Everything about one attempt that is not in the stored event.
+pub struct AttemptContext<'a> {
+    pub receiver: &'a ReceiverSpec,
+    /// The listener, when it still exists (the envelope names its workspace).
+    pub listener: Option<&'a ListenerSpec>,
+    /// 1-based.
+    pub attempt: u32,
+    pub now_unix: i64,
+    /// `Authorization` to send: the static value or `Bearer <oauth token>`.
+    pub authorization: Option<String>,
+}
+
+/// The body as the receiver's `format` wants it, with its content type.
+pub fn body_for(event: &StoredEvent, ctx: &AttemptContext<'_>) -> (Bytes, String) {
+    match ctx.receiver.format {
+        Format::Raw => (
+            event.body.clone(),
+            event.content_type.clone().unwrap_or_else(|| "application/json".into()),
+        ),
+        Format::Envelope => {
+            let data = serde_json::from_slice::<serde_json::Value>(&event.body)
+                .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&event.body).into_owned()));
+            let envelope = json!({
+                "data": data,
+                "hook": {
+                    "id": event.id,
+                    "eventType": event.event_type,
+                    "timeStamp": http_util::rfc3339_ms(event.received_at),
+                    "source": event.provider,
+                    "integrationAccountId": event.account_id,
+                    "workspaceId": ctx.listener.and_then(|l| l.workspace_id.clone()),
+                    "listenerId": event.listener_id,
+                }
+            });
+            (Bytes::from(envelope.to_string()), "application/json".into())
+        }
+    }
+}
+
+/// The full request for one attempt.
+pub fn build(event: &StoredEvent, ctx: &AttemptContext<'_>) -> Result<Request<Body>, String> {
+    let (body, content_type) = body_for(event, ctx);
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri(ctx.receiver.url.as_str())
+        .body(Full::new(body.clone()))
+        .map_err(|e| format!("cannot build the request: {e}"))?;
+    let headers = req.headers_mut();
+    // Forwarded provider headers go first so that nothing of ours can be overridden by them.
+    for name in &ctx.receiver.forward_headers {
+        if HOP_BY_HOP.contains(&name.as_str()) {
+            continue;
+        }
+        for (k, v) in &event.headers {
+            if name.as_str().eq_ignore_ascii_case(k) {
+                if let Ok(v) = HeaderValue::from_str(v) {
+                    headers.append(name.clone(), v);
+                }
+            }
+        }
+    }
+    for (name, value) in &ctx.receiver.headers {
+        headers.insert(name.clone(), value.clone());
+    }
+    let mut set = |name: &'static str, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(HeaderName::from_static(name), v);
+        }
+    };
+    set("content-type", &content_type);
+    set("user-agent", USER_AGENT);
+    set("webhook-id", &event.id);
+    set("webhook-timestamp", &ctx.now_unix.to_string());
+    set("x-hookgate-event-type", event.event_type.as_deref().unwrap_or(""));
+    set("x-hookgate-provider", &event.provider);
+    set("x-hookgate-account-id", &event.account_id);
+    set("x-hookgate-attempt", &ctx.attempt.to_string());
+    if let Some(secret) = &ctx.receiver.signing_secret {
+        let sig = signature::sign_standard_webhooks(secret.expose(), &event.id, ctx.now_unix, &body)
+            .map_err(|e| format!("cannot sign: {e}"))?;
+        set("webhook-signature", &sig);
+    }
+    if let Some(auth) = &ctx.authorization {
+        let mut v = HeaderValue::from_str(auth).map_err(|_| "the authorization value is not a valid header".to_string())?;
+        v.set_sensitive(true);
+        req.headers_mut().insert(header::AUTHORIZATION, v);
+    }
+    Ok(req)
+}

@@ -1,0 +1,59 @@
+//! When to try a failed delivery again: the schedule, jitter and `Retry-After`.
+
+use rand::Rng;
+use std::time::{Duration, SystemTime};
+
+/// The delay before retry number `retry` (1-based): `schedule[retry-1]`, the last step repeating,
+/// with ±20 % jitter so that many failed deliveries do not return at the same instant.
+pub fn backoff(schedule: &[Duration], retry: u32) -> Duration {
+    let base = schedule
+        .get(retry.saturating_sub(1) as usize)
+        .or(schedule.last())
+        .copied()
+        .unwrap_or(Duration::from_secs(5));
+    let factor = rand::thread_rng().gen_range(0.8..=1.2);
+    base.mul_f64(factor)
+}
+
+/// The delay a `Retry-After` value asks for (seconds or an HTTP date), capped at the schedule's last step.
+pub fn retry_after(value: &str, schedule: &[Duration]) -> Option<Duration> {
+    let value = value.trim();
+    let wanted = match value.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => {
+            let at = httpdate::parse_http_date(value).ok()?;
+            at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO)
+        }
+    };
+    let cap = schedule.last().copied().unwrap_or(Duration::from_secs(3600));
+    Some(wanted.min(cap))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(list: &[u64]) -> Vec<Duration> {
+        list.iter().map(|s| Duration::from_secs(*s)).collect()
+    }
+
+    #[test]
+    fn backoff_follows_schedule_with_jitter_and_repeats_last() {
+        let schedule = secs(&[10, 100]);
+        for _ in 0..50 {
+            let first = backoff(&schedule, 1);
+            assert!(first >= Duration::from_secs(8) && first <= Duration::from_secs(12), "{first:?}");
+            let fifth = backoff(&schedule, 5);
+            assert!(fifth >= Duration::from_secs(80) && fifth <= Duration::from_secs(120), "{fifth:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_parses_and_caps() {
+        let schedule = secs(&[5, 60]);
+        assert_eq!(retry_after("3", &schedule), Some(Duration::from_secs(3)));
+        assert_eq!(retry_after("7200", &schedule), Some(Duration::from_secs(60)));
+        assert_eq!(retry_after("Wed, 21 Oct 2015 07:28:00 GMT", &schedule), Some(Duration::ZERO));
+        assert_eq!(retry_after("soon", &schedule), None);
+    }
+}

@@ -1,0 +1,50 @@
+//! Small HTTP helpers shared by the public and admin servers: JSON answers and SPEC error bodies.
+
+use bytes::Bytes;
+use http::{header, HeaderValue, Response, StatusCode};
+use http_body_util::Full;
+
+/// The body type every hookgate answer uses.
+pub type Body = Full<Bytes>;
+
+/// A JSON answer.
+pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
+    let bytes = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    let mut resp = Response::new(Full::new(Bytes::from(bytes)));
+    *resp.status_mut() = status;
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp
+}
+
+/// An error in the SPEC's shape: `{"code","message","errorId","timestamp"}`.
+pub fn error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
+    json(
+        status,
+        &serde_json::json!({
+            "code": code,
+            "message": message,
+            "errorId": uuid::Uuid::new_v4().to_string(),
+            "timestamp": rfc3339_now(),
+        }),
+    )
+}
+
+/// The current time as RFC 3339 with milliseconds, UTC.
+pub fn rfc3339_now() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
+/// A Unix-millisecond time as RFC 3339, UTC.
+pub fn rfc3339_ms(ms: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+/// Adds a header with a value known to be valid.
+pub fn with_header(mut resp: Response<Body>, name: header::HeaderName, value: &str) -> Response<Body> {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        resp.headers_mut().insert(name, v);
+    }
+    resp
+}

@@ -1,0 +1,27 @@
+//! The provider-facing side: routing, the listener checks, and health on the public address.
+
+pub mod auth;
+pub mod body;
+pub mod event;
+pub mod handler;
+pub mod source;
+
+use crate::app::App;
+use crate::http_util::{self, Body};
+use http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Routes a request on the public address.
+pub async fn route(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+    let path = req.uri().path();
+    if path.starts_with(handler::LISTENER_PREFIX) {
+        return handler::handle(app, req, peer).await;
+    }
+    match path {
+        "/healthz" => crate::health::healthz(),
+        "/readyz" => crate::health::readyz(&app),
+        _ => http_util::error(StatusCode::NOT_FOUND, "not_found", "no such path"),
+    }
+}

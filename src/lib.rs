@@ -1,0 +1,28 @@
+//! hookgate: an inbound webhook listener and relay gateway.
+//!
+//! The data path: `server` accepts connections → `ingress` finds the listener,
+//! runs the checks and the subscription filter → `store` commits the event and
+//! its deliveries in a group-committed transaction → 200 → `delivery` sends
+//! them to the receivers with retries, recording every attempt.
+
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod app;
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod delivery;
+pub mod health;
+pub mod http_util;
+pub mod ingress;
+pub mod logging;
+pub mod metrics;
+pub mod netguard;
+pub mod registry;
+pub mod replay;
+pub mod serve;
+pub mod server;
+pub mod signature;
+pub mod sink;
+pub mod store;

@@ -1,0 +1,121 @@
+//! Prometheus metrics (SPEC section 7).
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use std::time::Duration;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    provider: String,
+    code: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EventLabels {
+    provider: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: String,
+}
+
+/// Every series hookgate exports.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    events: Family<EventLabels, Counter>,
+    deliveries: Family<OutcomeLabels, Counter>,
+    attempt_duration: Histogram,
+    ingest_duration: Histogram,
+    pending: Gauge,
+}
+
+/// Buckets from 0.5 ms to 30 s: acks are milliseconds, slow receivers are seconds.
+fn buckets() -> impl Iterator<Item = f64> {
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0].into_iter()
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        let events = Family::<EventLabels, Counter>::default();
+        let deliveries = Family::<OutcomeLabels, Counter>::default();
+        let attempt_duration = Histogram::new(buckets());
+        let ingest_duration = Histogram::new(buckets());
+        let pending = Gauge::default();
+        registry.register("hookgate_requests", "Listener requests by provider and status code", requests.clone());
+        registry.register("hookgate_events", "Listener requests by provider and outcome", events.clone());
+        registry.register("hookgate_deliveries", "Delivery attempts by outcome", deliveries.clone());
+        registry.register(
+            "hookgate_delivery_attempt_duration_seconds",
+            "Time from sending a delivery to its answer",
+            attempt_duration.clone(),
+        );
+        registry.register(
+            "hookgate_ingest_duration_seconds",
+            "Time from a listener request to its answer",
+            ingest_duration.clone(),
+        );
+        registry.register("hookgate_pending_deliveries", "Deliveries waiting to be sent", pending.clone());
+        Metrics {
+            registry,
+            requests,
+            events,
+            deliveries,
+            attempt_duration,
+            ingest_duration,
+            pending,
+        }
+    }
+}
+
+impl Metrics {
+    /// One listener request: its provider, HTTP status, outcome and duration.
+    pub fn observe_request(&self, provider: &str, code: u16, status: &str, took: Duration) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                provider: provider.to_string(),
+                code,
+            })
+            .inc();
+        self.events
+            .get_or_create(&EventLabels {
+                provider: provider.to_string(),
+                status: status.to_string(),
+            })
+            .inc();
+        self.ingest_duration.observe(took.as_secs_f64());
+    }
+
+    /// One delivery attempt: `succeeded`, `retrying`, `failed` or `blocked`.
+    pub fn observe_attempt(&self, outcome: &str, took: Duration) {
+        self.deliveries
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.to_string(),
+            })
+            .inc();
+        self.attempt_duration.observe(took.as_secs_f64());
+    }
+
+    pub fn pending_add(&self, n: i64) {
+        self.pending.inc_by(n);
+    }
+
+    pub fn pending_set(&self, n: i64) {
+        self.pending.set(n);
+    }
+
+    /// The Prometheus text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}

@@ -1,0 +1,208 @@
+//! `hookgate serve`: start the store, the dispatcher and both servers; reload on SIGHUP or file
+//! change; stop gracefully on SIGINT/SIGTERM.
+
+use crate::app::App;
+use crate::cli::ServeArgs;
+use crate::config::{self, Config};
+use crate::delivery;
+use crate::metrics::Metrics;
+use crate::registry::Registry;
+use crate::server::{self, Limits};
+use crate::store::Store;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::net::TcpListener;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio_util::sync::CancellationToken;
+
+/// How long open requests, then running delivery attempts, may take to finish on shutdown.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// Command-line values that win over the file, on start and on every reload.
+#[derive(Clone)]
+struct Overrides {
+    listen: Option<SocketAddr>,
+    admin_listen: Option<SocketAddr>,
+    store: Option<PathBuf>,
+}
+
+impl Overrides {
+    fn apply(&self, cfg: &mut Config) {
+        if let Some(l) = self.listen {
+            cfg.server.listen = l;
+        }
+        if let Some(a) = self.admin_listen {
+            cfg.server.admin_listen = Some(a);
+        }
+        if let Some(s) = &self.store {
+            cfg.store.path = s.clone();
+        }
+    }
+}
+
+pub fn run(args: ServeArgs) -> Result<(), String> {
+    crate::logging::init(args.log_format);
+    let path = config::default_path(args.config);
+    let store = match &args.store {
+        Some(url) => Some(config::validate::store_path(url).ok_or_else(|| format!("--store: `{url}` is not a store URL like sqlite://data/hookgate.db"))?),
+        None => None,
+    };
+    let overrides = Overrides {
+        listen: args.listen,
+        admin_listen: args.admin_listen,
+        store,
+    };
+    let mut cfg = config::load(&path).map_err(|e| e.to_string())?;
+    overrides.apply(&mut cfg);
+    for w in &cfg.warnings {
+        tracing::warn!("{w}");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("hookgate")
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(serve(cfg, path, overrides))
+}
+
+async fn serve(cfg: Config, path: PathBuf, overrides: Overrides) -> Result<(), String> {
+    let store = Store::open(&cfg.store.path, cfg.store.queue_capacity)
+        .map_err(|e| format!("{}: {e}", cfg.store.path.display()))?;
+    let server_cfg = cfg.server.clone();
+    let registry = Arc::new(Registry::new(cfg));
+    let metrics = Arc::new(Metrics::default());
+    let pending = store.pending_count().await.map_err(|e| e.to_string())?;
+    metrics.pending_set(pending);
+    let delivery_stop = CancellationToken::new();
+    let client = delivery::client::build(registry.clone());
+    let (dispatch, dispatcher) = delivery::start(store.clone(), registry.clone(), metrics.clone(), client, delivery_stop.clone());
+    let app = Arc::new(App {
+        registry: registry.clone(),
+        store: store.clone(),
+        dispatcher: dispatch,
+        metrics,
+    });
+
+    let public = TcpListener::bind(server_cfg.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", server_cfg.listen))?;
+    let admin_addr = server_cfg.admin_listen.unwrap_or_else(|| "127.0.0.1:8081".parse().expect("addr"));
+    let admin = TcpListener::bind(admin_addr)
+        .await
+        .map_err(|e| format!("cannot listen on {admin_addr}: {e}"))?;
+    let tls = match &server_cfg.tls {
+        Some(t) => Some(server::tls_acceptor(&t.cert, &t.key)?),
+        None => None,
+    };
+    tracing::info!(
+        public = %public.local_addr().map_err(|e| e.to_string())?,
+        admin = %admin.local_addr().map_err(|e| e.to_string())?,
+        tls = tls.is_some(),
+        pending,
+        "listening"
+    );
+    let limits = Limits {
+        max_connections: server_cfg.max_connections,
+        header_timeout: server_cfg.header_timeout,
+    };
+    let stop_http = CancellationToken::new();
+    let public_app = app.clone();
+    let public_task = tokio::spawn(server::serve(
+        public,
+        tls,
+        limits.clone(),
+        move |req, peer| crate::ingress::route(public_app.clone(), req, peer),
+        stop_http.clone(),
+        GRACE,
+    ));
+    let admin_app = app.clone();
+    let admin_task = tokio::spawn(server::serve(
+        admin,
+        None,
+        limits,
+        move |req, peer| crate::admin::route(admin_app.clone(), req, peer),
+        stop_http.clone(),
+        GRACE,
+    ));
+
+    wait_for_stop(&registry, &path, &overrides).await;
+    tracing::info!("stopping: no new connections; finishing requests in flight");
+    stop_http.cancel();
+    let _ = public_task.await;
+    let _ = admin_task.await;
+    tracing::info!("stopping: letting running deliveries finish");
+    delivery_stop.cancel();
+    dispatcher.stop(GRACE).await;
+    drop(app);
+    tokio::task::spawn_blocking(move || store.close())
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Runs until SIGINT or SIGTERM, reloading the config on SIGHUP or when the file changes.
+async fn wait_for_stop(registry: &Registry, path: &Path, overrides: &Overrides) {
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
+    ) else {
+        tracing::error!("cannot install signal handlers; stop with SIGKILL");
+        std::future::pending::<()>().await;
+        return;
+    };
+    let mut seen = modified(path);
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            _ = term.recv() => return,
+            _ = int.recv() => return,
+            _ = hup.recv() => {
+                seen = modified(path);
+                reload(registry, path, overrides, "SIGHUP");
+            }
+            _ = tick.tick() => {
+                let now = modified(path);
+                if now != seen {
+                    seen = now;
+                    reload(registry, path, overrides, "file change");
+                }
+            }
+        }
+    }
+}
+
+fn modified(path: &Path) -> Option<(SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+/// Swaps in the new file if it is valid; otherwise logs every error and keeps the running config.
+fn reload(registry: &Registry, path: &Path, overrides: &Overrides, why: &str) {
+    match config::load(path) {
+        Ok(mut cfg) => {
+            overrides.apply(&mut cfg);
+            let old = registry.load().config.clone();
+            if cfg.server.listen != old.server.listen || cfg.server.admin_listen != old.server.admin_listen {
+                tracing::warn!("listen addresses changed in the file; they take effect at the next restart");
+            }
+            if cfg.store.path != old.store.path {
+                tracing::warn!("the store URL changed in the file; it takes effect at the next restart");
+            }
+            for w in &cfg.warnings {
+                tracing::warn!("{w}");
+            }
+            let n = cfg.listeners.len();
+            registry.replace(cfg);
+            tracing::info!(listeners = n, trigger = why, "configuration reloaded");
+        }
+        Err(errors) => {
+            for line in errors.to_string().lines() {
+                tracing::error!(trigger = why, "config not reloaded: {line}");
+            }
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! The durable store: SQLite in WAL mode, one group-committing writer, a pool of readers.
+
+mod ingest;
+pub mod model;
+mod queries;
+mod schema;
+pub mod writer;
+
+pub use model::*;
+
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, oneshot};
+use writer::{Completion, Job, WriterStats};
+
+/// Why the store could not do what was asked. Cloneable so one failed commit can answer many callers.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// Too many writes are waiting; the caller should come back later.
+    #[error("the store is busy: its write queue is full")]
+    Full,
+    /// The disk is full, read-only, or the writer is gone.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    #[error("not found")]
+    NotFound,
+    #[error("store error: {0}")]
+    Sql(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode::*;
+        match e.sqlite_error_code() {
+            Some(DiskFull | ReadOnly | CannotOpen | SystemIoFailure | DatabaseBusy | DatabaseLocked) => {
+                StoreError::Unavailable(e.to_string())
+            }
+            _ if matches!(e, rusqlite::Error::QueryReturnedNoRows) => StoreError::NotFound,
+            _ => StoreError::Sql(e.to_string()),
+        }
+    }
+}
+
+/// A cheap, cloneable handle to the store.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: mpsc::Sender<Job>,
+    readers: Mutex<Vec<Connection>>,
+    stats: Arc<WriterStats>,
+    writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`; `queue_capacity` bounds waiting writes.
+    pub fn open(path: &Path, queue_capacity: usize) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let conn = Connection::open(path)?;
+        schema::configure(&conn)?;
+        schema::migrate(&conn)?;
+        let (tx, rx) = mpsc::channel(queue_capacity.max(1));
+        let stats = Arc::new(WriterStats::default());
+        let thread_stats = stats.clone();
+        let handle = std::thread::Builder::new()
+            .name("hookgate-store-writer".into())
+            .spawn(move || writer::run(conn, rx, thread_stats))
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                writer: tx,
+                readers: Mutex::new(Vec::new()),
+                stats,
+                writer_thread: Mutex::new(Some(handle)),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    pub fn stats(&self) -> &WriterStats {
+        &self.inner.stats
+    }
+
+    /// Queues a write, waiting for room in the queue; resolves once committed.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let (job, rx) = make_job(f);
+        self.inner
+            .writer
+            .send(job)
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
+        rx.await
+            .unwrap_or_else(|_| Err(StoreError::Unavailable("the write was dropped".into())))
+    }
+
+    /// Queues a write only if there is room now (ingest: answer 503 rather than wait).
+    pub async fn try_write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let (job, rx) = make_job(f);
+        self.inner.writer.try_send(job).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => StoreError::Full,
+            mpsc::error::TrySendError::Closed(_) => StoreError::Unavailable("the writer has stopped".into()),
+        })?;
+        rx.await
+            .unwrap_or_else(|_| Err(StoreError::Unavailable("the write was dropped".into())))
+    }
+
+    /// Runs a read on a pooled connection off the async threads.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.read_blocking(f))
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?
+    }
+
+    /// Runs a read on the calling thread.
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        let pooled = self.inner.readers.lock().expect("reader pool").pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => {
+                let c = Connection::open(&self.inner.path)?;
+                schema::configure(&c)?;
+                c
+            }
+        };
+        let result = f(&conn).map_err(StoreError::from);
+        let mut pool = self.inner.readers.lock().expect("reader pool");
+        if pool.len() < 8 {
+            pool.push(conn);
+        }
+        result
+    }
+
+    /// Lets queued writes finish and stops the writer (other handles must be dropped first to close it fully).
+    pub fn close(self) {
+        let handle = self.inner.writer_thread.lock().expect("writer handle").take();
+        drop(self);
+        if let Some(h) = handle {
+            // The thread ends when the last sender is dropped; don't block forever if a clone lives on.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while !h.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            if h.is_finished() {
+                let _ = h.join();
+            }
+        }
+    }
+}
+
+fn make_job<T, F>(f: F) -> (Job, oneshot::Receiver<Result<T, StoreError>>)
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+{
+    let (tx, rx) = oneshot::channel();
+    let job: Job = Box::new(move |conn: &Connection| match f(conn) {
+        Ok(value) => {
+            let done: Completion = Box::new(move |committed| {
+                let _ = tx.send(committed.map(|()| value));
+            });
+            Ok(done)
+        }
+        Err(e) => {
+            let _ = tx.send(Err(e.into()));
+            Err(())
+        }
+    });
+    (job, rx)
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
