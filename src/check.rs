@@ -27,7 +27,11 @@ pub fn run(args: CheckArgs) -> Result<(), String> {
         }
         Err(errors) => {
             let n = errors.errors.len();
-            Err(format!("{errors}\n{}: {n} error{}", path.display(), if n == 1 { "" } else { "s" }))
+            Err(format!(
+                "{errors}\n{}: {n} error{}",
+                path.display(),
+                if n == 1 { "" } else { "s" }
+            ))
         }
     }
 }

@@ -5,7 +5,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "hookgate", version, about = "Inbound webhook listener and relay gateway")]
+#[command(
+    name = "hookgate",
+    version,
+    about = "Inbound webhook listener and relay gateway"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -14,7 +14,10 @@ pub fn readyz(app: &App) -> Response<Body> {
     let store_ok = app.store.stats().healthy.load(Ordering::Relaxed);
     let listeners = app.registry.load().config.listeners.len();
     if store_ok {
-        http_util::json(StatusCode::OK, &json!({"status": "ready", "listeners": listeners}))
+        http_util::json(
+            StatusCode::OK,
+            &json!({"status": "ready", "listeners": listeners}),
+        )
     } else {
         http_util::json(
             StatusCode::SERVICE_UNAVAILABLE,

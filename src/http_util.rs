@@ -12,8 +12,10 @@ pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
     let bytes = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
     let mut resp = Response::new(Full::new(Bytes::from(bytes)));
     *resp.status_mut() = status;
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     resp
 }
 
@@ -42,7 +44,11 @@ pub fn rfc3339_ms(ms: i64) -> String {
 }
 
 /// Adds a header with a value known to be valid.
-pub fn with_header(mut resp: Response<Body>, name: header::HeaderName, value: &str) -> Response<Body> {
+pub fn with_header(
+    mut resp: Response<Body>,
+    name: header::HeaderName,
+    value: &str,
+) -> Response<Body> {
     if let Ok(v) = HeaderValue::from_str(value) {
         resp.headers_mut().insert(name, v);
     }

@@ -38,7 +38,10 @@ pub struct Metrics {
 
 /// Buckets from 0.5 ms to 30 s: acks are milliseconds, slow receivers are seconds.
 fn buckets() -> impl Iterator<Item = f64> {
-    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0].into_iter()
+    [
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    ]
+    .into_iter()
 }
 
 impl Default for Metrics {
@@ -50,9 +53,21 @@ impl Default for Metrics {
         let attempt_duration = Histogram::new(buckets());
         let ingest_duration = Histogram::new(buckets());
         let pending = Gauge::default();
-        registry.register("hookgate_requests", "Listener requests by provider and status code", requests.clone());
-        registry.register("hookgate_events", "Listener requests by provider and outcome", events.clone());
-        registry.register("hookgate_deliveries", "Delivery attempts by outcome", deliveries.clone());
+        registry.register(
+            "hookgate_requests",
+            "Listener requests by provider and status code",
+            requests.clone(),
+        );
+        registry.register(
+            "hookgate_events",
+            "Listener requests by provider and outcome",
+            events.clone(),
+        );
+        registry.register(
+            "hookgate_deliveries",
+            "Delivery attempts by outcome",
+            deliveries.clone(),
+        );
         registry.register(
             "hookgate_delivery_attempt_duration_seconds",
             "Time from sending a delivery to its answer",
@@ -63,7 +78,11 @@ impl Default for Metrics {
             "Time from a listener request to its answer",
             ingest_duration.clone(),
         );
-        registry.register("hookgate_pending_deliveries", "Deliveries waiting to be sent", pending.clone());
+        registry.register(
+            "hookgate_pending_deliveries",
+            "Deliveries waiting to be sent",
+            pending.clone(),
+        );
         Metrics {
             registry,
             requests,

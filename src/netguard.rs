@@ -142,7 +142,12 @@ mod tests {
 
     #[test]
     fn allows_public_addresses() {
-        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8"] {
+        for ip in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
             assert_eq!(reason(ip), None, "{ip} should be allowed");
         }
     }
@@ -151,7 +156,10 @@ mod tests {
     fn allow_targets_exempt() {
         let allow: Vec<IpNet> = vec!["127.0.0.0/8".parse().unwrap()];
         assert_eq!(forbidden_reason("127.0.0.1".parse().unwrap(), &allow), None);
-        assert_eq!(forbidden_reason("::ffff:127.0.0.1".parse().unwrap(), &allow), None);
+        assert_eq!(
+            forbidden_reason("::ffff:127.0.0.1".parse().unwrap(), &allow),
+            None
+        );
         assert!(forbidden_reason("10.0.0.1".parse().unwrap(), &allow).is_some());
     }
 }

@@ -109,17 +109,24 @@ fn limiter(
     }
     let per_second = NonZeroU32::new(limit.per_second.max(1)).expect("non-zero");
     let burst = NonZeroU32::new(limit.burst.max(1)).expect("non-zero");
-    let l = Arc::new(DefaultDirectRateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)));
+    let l = Arc::new(DefaultDirectRateLimiter::direct(
+        Quota::per_second(per_second).allow_burst(burst),
+    ));
     limiters.insert(key, (limit, l.clone()));
     Some(l)
 }
 
-fn build(config: Arc<Config>, limiters: &DashMap<String, (RateLimit, Arc<DefaultDirectRateLimiter>)>) -> Snapshot {
+fn build(
+    config: Arc<Config>,
+    limiters: &DashMap<String, (RateLimit, Arc<DefaultDirectRateLimiter>)>,
+) -> Snapshot {
     let mut routes = HashMap::new();
     let mut by_id = HashMap::new();
     let mut receivers = HashMap::new();
     for spec in &config.listeners {
-        let Some(provider) = config.providers.get(&spec.provider) else { continue };
+        let Some(provider) = config.providers.get(&spec.provider) else {
+            continue;
+        };
         let runtime = Arc::new(ListenerRuntime {
             spec: spec.clone(),
             provider: provider.clone(),
@@ -137,7 +144,10 @@ fn build(config: Arc<Config>, limiters: &DashMap<String, (RateLimit, Arc<Default
             );
         }
         if spec.enabled {
-            routes.insert(format!("{}/{}", spec.provider, spec.account_id), runtime.clone());
+            routes.insert(
+                format!("{}/{}", spec.provider, spec.account_id),
+                runtime.clone(),
+            );
         }
         by_id.insert(spec.id.clone(), runtime);
     }

@@ -46,7 +46,9 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
     crate::logging::init(args.log_format);
     let path = config::default_path(args.config);
     let store = match &args.store {
-        Some(url) => Some(config::validate::store_path(url).ok_or_else(|| format!("--store: `{url}` is not a store URL like sqlite://data/hookgate.db"))?),
+        Some(url) => Some(config::validate::store_path(url).ok_or_else(|| {
+            format!("--store: `{url}` is not a store URL like sqlite://data/hookgate.db")
+        })?),
         None => None,
     };
     let overrides = Overrides {
@@ -77,7 +79,13 @@ async fn serve(cfg: Config, path: PathBuf, overrides: Overrides) -> Result<(), S
     metrics.pending_set(pending);
     let delivery_stop = CancellationToken::new();
     let client = delivery::client::build(registry.clone());
-    let (dispatch, dispatcher) = delivery::start(store.clone(), registry.clone(), metrics.clone(), client, delivery_stop.clone());
+    let (dispatch, dispatcher) = delivery::start(
+        store.clone(),
+        registry.clone(),
+        metrics.clone(),
+        client,
+        delivery_stop.clone(),
+    );
     let app = Arc::new(App {
         registry: registry.clone(),
         store: store.clone(),
@@ -88,7 +96,9 @@ async fn serve(cfg: Config, path: PathBuf, overrides: Overrides) -> Result<(), S
     let public = TcpListener::bind(server_cfg.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", server_cfg.listen))?;
-    let admin_addr = server_cfg.admin_listen.unwrap_or_else(|| "127.0.0.1:8081".parse().expect("addr"));
+    let admin_addr = server_cfg
+        .admin_listen
+        .unwrap_or_else(|| "127.0.0.1:8081".parse().expect("addr"));
     let admin = TcpListener::bind(admin_addr)
         .await
         .map_err(|e| format!("cannot listen on {admin_addr}: {e}"))?;
@@ -186,11 +196,17 @@ fn reload(registry: &Registry, path: &Path, overrides: &Overrides, why: &str) {
         Ok(mut cfg) => {
             overrides.apply(&mut cfg);
             let old = registry.load().config.clone();
-            if cfg.server.listen != old.server.listen || cfg.server.admin_listen != old.server.admin_listen {
-                tracing::warn!("listen addresses changed in the file; they take effect at the next restart");
+            if cfg.server.listen != old.server.listen
+                || cfg.server.admin_listen != old.server.admin_listen
+            {
+                tracing::warn!(
+                    "listen addresses changed in the file; they take effect at the next restart"
+                );
             }
             if cfg.store.path != old.store.path {
-                tracing::warn!("the store URL changed in the file; it takes effect at the next restart");
+                tracing::warn!(
+                    "the store URL changed in the file; it takes effect at the next restart"
+                );
             }
             for w in &cfg.warnings {
                 tracing::warn!("{w}");

@@ -87,7 +87,9 @@ pub async fn serve<H, F>(
                     let _ = watcher.watch(conn.into_owned()).await;
                 }
                 Some(acceptor) => {
-                    let Ok(Ok(tls_stream)) = tokio::time::timeout(header_timeout, acceptor.accept(stream)).await else {
+                    let Ok(Ok(tls_stream)) =
+                        tokio::time::timeout(header_timeout, acceptor.accept(stream)).await
+                    else {
                         return;
                     };
                     let conn = builder.serve_connection(TokioIo::new(tls_stream), service);
@@ -97,7 +99,10 @@ pub async fn serve<H, F>(
         });
     }
     drop(listener);
-    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("connections still open after the grace period; closing them");
     }
 }
@@ -114,12 +119,14 @@ pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
     ))
     .map_err(|e| format!("cannot read the key from {}: {e}", key.display()))?
     .ok_or_else(|| format!("no private key in {}", key.display()))?;
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| format!("bad certificate or key: {e}"))?;
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| format!("bad certificate or key: {e}"))?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
 }

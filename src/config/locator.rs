@@ -48,9 +48,7 @@ impl Locator {
                 .map(Locator::Header)
                 .map_err(|_| format!("`{rest}` is not a valid header name")),
             "query" => Ok(Locator::Query(rest.to_string())),
-            _ => Err(format!(
-                "`{text}` must start with body:, header: or query:"
-            )),
+            _ => Err(format!("`{text}` must start with body:, header: or query:")),
         }
     }
 }
@@ -80,7 +78,10 @@ mod tests {
         let l = Locators::parse("body:/event/type|header:X-Event|query:status").unwrap();
         assert_eq!(l.0.len(), 3);
         assert!(l.reads_body());
-        assert_eq!(l.to_string(), "body:/event/type|header:x-event|query:status");
+        assert_eq!(
+            l.to_string(),
+            "body:/event/type|header:x-event|query:status"
+        );
         assert!(Locators::parse("body:event").is_err());
         assert!(Locators::parse("cookie:x").is_err());
         assert!(Locators::parse("header:").is_err());

@@ -92,12 +92,8 @@ pub struct RawAdminToken {
 #[serde(untagged)]
 pub enum RawSecret {
     Literal(String),
-    Env {
-        env: String,
-    },
-    File {
-        file: String,
-    },
+    Env { env: String },
+    File { file: String },
 }
 
 #[derive(Debug, Deserialize, Default)]

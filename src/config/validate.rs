@@ -17,7 +17,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Admin token scopes (as in the 8x8 API).
-pub const SCOPES: [&str; 4] = ["WEBHOOKS:VIEW", "WEBHOOKS:ADD", "WEBHOOKS:EDIT", "WEBHOOKS:REMOVE"];
+pub const SCOPES: [&str; 4] = [
+    "WEBHOOKS:VIEW",
+    "WEBHOOKS:ADD",
+    "WEBHOOKS:EDIT",
+    "WEBHOOKS:REMOVE",
+];
 
 /// Validation state: the collector plus where relative paths are resolved.
 pub struct Validator<'a> {
@@ -54,7 +59,10 @@ impl<'a> Validator<'a> {
                 self.errs.push(
                     v.span(),
                     key,
-                    format!("`{}` is not a duration like \"250ms\", \"5s\", \"2h\": {e}", v.get_ref()),
+                    format!(
+                        "`{}` is not a duration like \"250ms\", \"5s\", \"2h\": {e}",
+                        v.get_ref()
+                    ),
                 );
                 None
             }
@@ -132,12 +140,14 @@ impl<'a> Validator<'a> {
         let v = v.as_ref()?;
         let r = v.get_ref();
         if r.per_second == 0 {
-            self.errs.push(v.span(), format!("{key}.per_second"), "must be at least 1");
+            self.errs
+                .push(v.span(), format!("{key}.per_second"), "must be at least 1");
             return None;
         }
         let burst = r.burst.unwrap_or(r.per_second);
         if burst == 0 {
-            self.errs.push(v.span(), format!("{key}.burst"), "must be at least 1");
+            self.errs
+                .push(v.span(), format!("{key}.burst"), "must be at least 1");
             return None;
         }
         Some(RateLimit {
@@ -146,11 +156,17 @@ impl<'a> Validator<'a> {
         })
     }
 
-    fn header_name(&mut self, name: &str, span: std::ops::Range<usize>, key: &str) -> Option<HeaderName> {
+    fn header_name(
+        &mut self,
+        name: &str,
+        span: std::ops::Range<usize>,
+        key: &str,
+    ) -> Option<HeaderName> {
         match HeaderName::from_bytes(name.as_bytes()) {
             Ok(h) => Some(h),
             Err(_) => {
-                self.errs.push(span, key, format!("`{name}` is not a valid header name"));
+                self.errs
+                    .push(span, key, format!("`{name}` is not a valid header name"));
                 None
             }
         }
@@ -162,28 +178,51 @@ impl<'a> Validator<'a> {
 
     fn server(&mut self, raw: &RawServer) -> ServerSettings {
         let listen = self.socket_addr(&raw.listen, "server.listen", "0.0.0.0:8080");
-        let admin_listen = Some(self.socket_addr(&raw.admin_listen, "server.admin_listen", "127.0.0.1:8081"));
+        let admin_listen =
+            Some(self.socket_addr(&raw.admin_listen, "server.admin_listen", "127.0.0.1:8081"));
         let public_url = match &raw.public_url {
             Some(u) => match url::Url::parse(u.get_ref()) {
                 Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {
                     u.get_ref().trim_end_matches('/').to_string()
                 }
                 _ => {
-                    self.errs.push(u.span(), "server.public_url", format!("`{}` is not an http(s) URL", u.get_ref()));
+                    self.errs.push(
+                        u.span(),
+                        "server.public_url",
+                        format!("`{}` is not an http(s) URL", u.get_ref()),
+                    );
                     String::new()
                 }
             },
             None => format!("http://{listen}"),
         };
-        let max_body_bytes = raw.max_body_bytes.as_ref().map(|v| *v.get_ref()).unwrap_or(1_048_576);
+        let max_body_bytes = raw
+            .max_body_bytes
+            .as_ref()
+            .map(|v| *v.get_ref())
+            .unwrap_or(1_048_576);
         if max_body_bytes == 0 {
-            let span = raw.max_body_bytes.as_ref().map(|v| v.span()).unwrap_or(0..0);
-            self.errs.push(span, "server.max_body_bytes", "must be at least 1");
+            let span = raw
+                .max_body_bytes
+                .as_ref()
+                .map(|v| v.span())
+                .unwrap_or(0..0);
+            self.errs
+                .push(span, "server.max_body_bytes", "must be at least 1");
         }
-        let max_connections = raw.max_connections.as_ref().map(|v| *v.get_ref()).unwrap_or(10_000) as usize;
+        let max_connections = raw
+            .max_connections
+            .as_ref()
+            .map(|v| *v.get_ref())
+            .unwrap_or(10_000) as usize;
         if max_connections == 0 {
-            let span = raw.max_connections.as_ref().map(|v| v.span()).unwrap_or(0..0);
-            self.errs.push(span, "server.max_connections", "must be at least 1");
+            let span = raw
+                .max_connections
+                .as_ref()
+                .map(|v| v.span())
+                .unwrap_or(0..0);
+            self.errs
+                .push(span, "server.max_connections", "must be at least 1");
         }
         let tls = raw.tls.as_ref().map(|t| {
             let t = t.get_ref();
@@ -198,8 +237,16 @@ impl<'a> Validator<'a> {
             public_url,
             max_body_bytes,
             max_connections: max_connections.max(1),
-            header_timeout: self.duration(&raw.header_timeout, "server.header_timeout", Duration::from_secs(10)),
-            body_timeout: self.duration(&raw.body_timeout, "server.body_timeout", Duration::from_secs(30)),
+            header_timeout: self.duration(
+                &raw.header_timeout,
+                "server.header_timeout",
+                Duration::from_secs(10),
+            ),
+            body_timeout: self.duration(
+                &raw.body_timeout,
+                "server.body_timeout",
+                Duration::from_secs(30),
+            ),
             trusted_proxies: self.cidrs(&raw.trusted_proxies, "server.trusted_proxies"),
             tls,
         }
@@ -223,8 +270,17 @@ impl<'a> Validator<'a> {
         };
         StoreSettings {
             path,
-            retention: self.duration(&raw.retention, "store.retention", Duration::from_secs(30 * 86_400)),
-            queue_capacity: raw.queue_capacity.as_ref().map(|v| *v.get_ref() as usize).unwrap_or(8192).max(1),
+            retention: self.duration(
+                &raw.retention,
+                "store.retention",
+                Duration::from_secs(30 * 86_400),
+            ),
+            queue_capacity: raw
+                .queue_capacity
+                .as_ref()
+                .map(|v| *v.get_ref() as usize)
+                .unwrap_or(8192)
+                .max(1),
         }
     }
 
@@ -239,15 +295,26 @@ impl<'a> Validator<'a> {
             Some(list) => list
                 .iter()
                 .enumerate()
-                .filter_map(|(i, s)| self.parse_duration(s, &format!("delivery.retry_schedule[{i}]")))
+                .filter_map(|(i, s)| {
+                    self.parse_duration(s, &format!("delivery.retry_schedule[{i}]"))
+                })
                 .collect(),
         };
         DeliverySettings {
             timeout: self.duration(&raw.timeout, "delivery.timeout", Duration::from_secs(15)),
-            max_retry_count: raw.max_retry_count.as_ref().map(|v| *v.get_ref()).unwrap_or(8),
+            max_retry_count: raw
+                .max_retry_count
+                .as_ref()
+                .map(|v| *v.get_ref())
+                .unwrap_or(8),
             retry_schedule,
             allow_targets: self.cidrs(&raw.allow_targets, "delivery.allow_targets"),
-            concurrency: raw.concurrency.as_ref().map(|v| *v.get_ref() as usize).unwrap_or(256).max(1),
+            concurrency: raw
+                .concurrency
+                .as_ref()
+                .map(|v| *v.get_ref() as usize)
+                .unwrap_or(256)
+                .max(1),
             receiver_concurrency: raw
                 .receiver_concurrency
                 .as_ref()
@@ -267,7 +334,11 @@ impl<'a> Validator<'a> {
                     self.errs.push(
                         s.span(),
                         format!("{key}.scopes"),
-                        format!("unknown scope `{}`; known: {}", s.get_ref(), SCOPES.join(", ")),
+                        format!(
+                            "unknown scope `{}`; known: {}",
+                            s.get_ref(),
+                            SCOPES.join(", ")
+                        ),
                     );
                 }
             }
@@ -282,9 +353,14 @@ impl<'a> Validator<'a> {
         out
     }
 
-    fn providers(&mut self, raw: &BTreeMap<String, Sp<RawProvider>>) -> BTreeMap<String, Arc<ProviderSpec>> {
-        let mut map: BTreeMap<String, ProviderSpec> =
-            presets::builtin().into_iter().map(|p| (p.name.clone(), p)).collect();
+    fn providers(
+        &mut self,
+        raw: &BTreeMap<String, Sp<RawProvider>>,
+    ) -> BTreeMap<String, Arc<ProviderSpec>> {
+        let mut map: BTreeMap<String, ProviderSpec> = presets::builtin()
+            .into_iter()
+            .map(|p| (p.name.clone(), p))
+            .collect();
         for (name, table) in raw {
             let key = format!("provider.{name}");
             let p = table.get_ref();
@@ -293,7 +369,11 @@ impl<'a> Validator<'a> {
                 (Some(v), _) => self.locators(v, &format!("{key}.event_type")),
                 (None, Some(b)) => Some(b.event_type.clone()),
                 (None, None) => {
-                    self.errs.push(table.span(), format!("{key}.event_type"), "a new provider needs `event_type`");
+                    self.errs.push(
+                        table.span(),
+                        format!("{key}.event_type"),
+                        "a new provider needs `event_type`",
+                    );
                     None
                 }
             };
@@ -313,7 +393,9 @@ impl<'a> Validator<'a> {
                     }
                 },
                 (None, Some(b)) => match (&b.scheme, header) {
-                    (Scheme::HmacSha256 { .. }, Some(h)) => Scheme::HmacSha256 { header: h.to_string() },
+                    (Scheme::HmacSha256 { .. }, Some(h)) => Scheme::HmacSha256 {
+                        header: h.to_string(),
+                    },
                     (s, _) => s.clone(),
                 },
                 (None, None) => Scheme::None,
@@ -347,11 +429,19 @@ impl<'a> Validator<'a> {
         let parsed = match url::Url::parse(v.get_ref()) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
             Ok(_) => {
-                self.errs.push(v.span(), key, format!("`{}` is not an http(s) URL", v.get_ref()));
+                self.errs.push(
+                    v.span(),
+                    key,
+                    format!("`{}` is not an http(s) URL", v.get_ref()),
+                );
                 return None;
             }
             Err(e) => {
-                self.errs.push(v.span(), key, format!("`{}` is not a URL: {e}", v.get_ref()));
+                self.errs.push(
+                    v.span(),
+                    key,
+                    format!("`{}` is not a URL: {e}", v.get_ref()),
+                );
                 return None;
             }
         };
@@ -373,23 +463,41 @@ impl<'a> Validator<'a> {
         Some(parsed)
     }
 
-    pub fn receiver(&mut self, raw: &Sp<RawReceiver>, key: &str, allow_targets: &[IpNet]) -> Option<ReceiverSpec> {
+    pub fn receiver(
+        &mut self,
+        raw: &Sp<RawReceiver>,
+        key: &str,
+        allow_targets: &[IpNet],
+    ) -> Option<ReceiverSpec> {
         let r = raw.get_ref();
         let url = self.url(&r.url, &format!("{key}.url"), allow_targets);
         let mut headers = Vec::new();
         for (name, value) in &r.headers {
             let hkey = format!("{key}.headers.{name}");
-            let Some(hn) = self.header_name(name, value.span(), &hkey) else { continue };
+            let Some(hn) = self.header_name(name, value.span(), &hkey) else {
+                continue;
+            };
             match HeaderValue::from_str(value.get_ref()) {
                 Ok(hv) => headers.push((hn, hv)),
-                Err(_) => self.errs.push(value.span(), hkey, "not a valid header value"),
+                Err(_) => self
+                    .errs
+                    .push(value.span(), hkey, "not a valid header value"),
             }
         }
-        let authorization = r.authorization.as_ref().and_then(|s| self.secret(s, &format!("{key}.authorization")));
+        let authorization = r
+            .authorization
+            .as_ref()
+            .and_then(|s| self.secret(s, &format!("{key}.authorization")));
         let signing_secret = r.signing_secret.as_ref().and_then(|s| {
             let secret = self.secret(s, &format!("{key}.signing_secret"))?;
-            if let Err(e) = crate::signature::sign_standard_webhooks(secret.expose(), "probe", 0, b"") {
-                self.errs.push(s.span(), format!("{key}.signing_secret"), format!("{e} (expected whsec_ followed by base64)"));
+            if let Err(e) =
+                crate::signature::sign_standard_webhooks(secret.expose(), "probe", 0, b"")
+            {
+                self.errs.push(
+                    s.span(),
+                    format!("{key}.signing_secret"),
+                    format!("{e} (expected whsec_ followed by base64)"),
+                );
                 return None;
             }
             Some(secret)
@@ -398,17 +506,29 @@ impl<'a> Validator<'a> {
             None | Some(("raw", _)) => Format::Raw,
             Some(("envelope", _)) => Format::Envelope,
             Some((other, span)) => {
-                self.errs.push(span, format!("{key}.format"), format!("`{other}` is not raw or envelope"));
+                self.errs.push(
+                    span,
+                    format!("{key}.format"),
+                    format!("`{other}` is not raw or envelope"),
+                );
                 Format::Raw
             }
         };
         let forward_headers = r
             .forward_headers
             .iter()
-            .filter_map(|h| self.header_name(h.get_ref(), h.span(), &format!("{key}.forward_headers")))
+            .filter_map(|h| {
+                self.header_name(h.get_ref(), h.span(), &format!("{key}.forward_headers"))
+            })
             .collect();
-        let oauth = r.oauth.as_ref().and_then(|o| self.oauth(o, &format!("{key}.oauth")));
-        let timeout = r.timeout.as_ref().and_then(|t| self.parse_duration(t, &format!("{key}.timeout")));
+        let oauth = r
+            .oauth
+            .as_ref()
+            .and_then(|o| self.oauth(o, &format!("{key}.oauth")));
+        let timeout = r
+            .timeout
+            .as_ref()
+            .and_then(|t| self.parse_duration(t, &format!("{key}.timeout")));
         let rate_limit = self.rate_limit(&r.rate_limit, &format!("{key}.rate_limit"));
         Some(ReceiverSpec {
             url: url?,
@@ -430,15 +550,27 @@ impl<'a> Validator<'a> {
         let token_url = match url::Url::parse(o.token_url.get_ref()) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => Some(u),
             _ => {
-                self.errs.push(o.token_url.span(), format!("{key}.token_url"), "not an http(s) URL");
+                self.errs.push(
+                    o.token_url.span(),
+                    format!("{key}.token_url"),
+                    "not an http(s) URL",
+                );
                 None
             }
         };
-        let credentials_location = match o.credentials_location.as_ref().map(|c| (c.get_ref().as_str(), c.span())) {
+        let credentials_location = match o
+            .credentials_location
+            .as_ref()
+            .map(|c| (c.get_ref().as_str(), c.span()))
+        {
             None | Some(("header", _)) => CredentialsLocation::Header,
             Some(("body", _)) => CredentialsLocation::Body,
             Some((other, span)) => {
-                self.errs.push(span, format!("{key}.credentials_location"), format!("`{other}` is not header or body"));
+                self.errs.push(
+                    span,
+                    format!("{key}.credentials_location"),
+                    format!("`{other}` is not header or body"),
+                );
                 CredentialsLocation::Header
             }
         };
@@ -467,13 +599,21 @@ impl<'a> Validator<'a> {
             self.errs.push(
                 l.provider.span(),
                 format!("{key}.provider"),
-                format!("unknown provider `{}`; known: {} (or add a [provider.X] table)", l.provider.get_ref(), known.join(", ")),
+                format!(
+                    "unknown provider `{}`; known: {} (or add a [provider.X] table)",
+                    l.provider.get_ref(),
+                    known.join(", ")
+                ),
             );
         }
         for (field, value) in [("id", &l.id), ("account_id", &l.account_id)] {
             let v = value.get_ref();
             if v.is_empty() || v.contains('/') || v.chars().any(char::is_whitespace) {
-                self.errs.push(value.span(), format!("{key}.{field}"), "must be non-empty, without '/' or spaces");
+                self.errs.push(
+                    value.span(),
+                    format!("{key}.{field}"),
+                    "must be non-empty, without '/' or spaces",
+                );
             }
         }
         let allowed_ips = self.cidrs(&l.allowed_ips, &format!("{key}.allowed_ips"));
@@ -494,11 +634,22 @@ impl<'a> Validator<'a> {
                 password,
             })
         });
-        let verify_secret = l.verify_secret.as_ref().and_then(|s| self.secret(s, &format!("{key}.verify_secret")));
-        if let (Some(p), Some(secret), Some(raw_secret)) = (provider, &verify_secret, &l.verify_secret) {
+        let verify_secret = l
+            .verify_secret
+            .as_ref()
+            .and_then(|s| self.secret(s, &format!("{key}.verify_secret")));
+        if let (Some(p), Some(secret), Some(raw_secret)) =
+            (provider, &verify_secret, &l.verify_secret)
+        {
             if p.scheme == Scheme::StandardWebhooks {
-                if let Err(e) = crate::signature::sign_standard_webhooks(secret.expose(), "probe", 0, b"") {
-                    self.errs.push(raw_secret.span(), format!("{key}.verify_secret"), e.to_string());
+                if let Err(e) =
+                    crate::signature::sign_standard_webhooks(secret.expose(), "probe", 0, b"")
+                {
+                    self.errs.push(
+                        raw_secret.span(),
+                        format!("{key}.verify_secret"),
+                        e.to_string(),
+                    );
                 }
             }
         }
@@ -518,7 +669,11 @@ impl<'a> Validator<'a> {
         for (i, r) in l.receiver.iter().enumerate() {
             let rkey = format!("{key}.receiver[{i}]");
             if !urls.insert(r.get_ref().url.get_ref().clone()) {
-                self.errs.push(r.get_ref().url.span(), format!("{rkey}.url"), "the same URL twice in one listener");
+                self.errs.push(
+                    r.get_ref().url.span(),
+                    format!("{rkey}.url"),
+                    "the same URL twice in one listener",
+                );
             }
             if let Some(spec) = self.receiver(r, &rkey, &delivery.allow_targets) {
                 receivers.push(Arc::new(spec));
@@ -526,11 +681,18 @@ impl<'a> Validator<'a> {
         }
         Some(ListenerSpec {
             id: l.id.get_ref().clone(),
-            name: l.name.as_ref().map(|n| n.get_ref().clone()).unwrap_or_else(|| l.id.get_ref().clone()),
+            name: l
+                .name
+                .as_ref()
+                .map(|n| n.get_ref().clone())
+                .unwrap_or_else(|| l.id.get_ref().clone()),
             provider: l.provider.get_ref().clone(),
             account_id: l.account_id.get_ref().clone(),
             workspace_id: l.workspace_id.as_ref().map(|v| v.get_ref().clone()),
-            integration_definition_id: l.integration_definition_id.as_ref().map(|v| v.get_ref().clone()),
+            integration_definition_id: l
+                .integration_definition_id
+                .as_ref()
+                .map(|v| v.get_ref().clone()),
             enabled: l.enabled.unwrap_or(true),
             api_support: l.api_support.unwrap_or(false),
             allowed_ips,
@@ -557,14 +719,25 @@ impl<'a> Validator<'a> {
             let key = format!("listener[{i}]");
             let r = l.get_ref();
             if let Some(first) = ids.insert(r.id.get_ref().clone(), i) {
-                self.errs.push(r.id.span(), format!("{key}.id"), format!("id `{}` is already used by listener[{first}]", r.id.get_ref()));
+                self.errs.push(
+                    r.id.span(),
+                    format!("{key}.id"),
+                    format!(
+                        "id `{}` is already used by listener[{first}]",
+                        r.id.get_ref()
+                    ),
+                );
             }
             let pair = (r.provider.get_ref().clone(), r.account_id.get_ref().clone());
             if let Some(first) = pairs.insert(pair, i) {
                 self.errs.push(
                     r.account_id.span(),
                     format!("{key}.account_id"),
-                    format!("({}, {}) is already used by listener[{first}]", r.provider.get_ref(), r.account_id.get_ref()),
+                    format!(
+                        "({}, {}) is already used by listener[{first}]",
+                        r.provider.get_ref(),
+                        r.account_id.get_ref()
+                    ),
                 );
             }
             if let Some(spec) = self.listener(l, &key, &providers, &delivery) {

@@ -23,7 +23,12 @@ struct Sent {
 }
 
 /// Makes one attempt of `job` and returns what to record.
-pub async fn run(job: &DeliveryJob, snapshot: &Snapshot, client: &HttpClient, oauth: &super::oauth::TokenCache) -> (AttemptRecord, &'static str) {
+pub async fn run(
+    job: &DeliveryJob,
+    snapshot: &Snapshot,
+    client: &HttpClient,
+    oauth: &super::oauth::TokenCache,
+) -> (AttemptRecord, &'static str) {
     let started_at = now_ms();
     let clock = Instant::now();
     let attempt = job.attempt_count + 1;
@@ -48,14 +53,20 @@ pub async fn run(job: &DeliveryJob, snapshot: &Snapshot, client: &HttpClient, oa
     let spec = &receiver.spec;
     let listener = snapshot.listener(&job.listener_id).map(|l| &*l.spec);
     let timeout = spec.timeout.unwrap_or(settings.timeout);
-    let sent = send(job, spec, listener, attempt, client, oauth, settings, timeout).await;
+    let sent = send(
+        job, spec, listener, attempt, client, oauth, settings, timeout,
+    )
+    .await;
     let duration_ms = clock.elapsed().as_millis() as i64;
     let max_retries = spec.max_retry_count.unwrap_or(settings.max_retry_count);
     let ok = sent.status.is_some_and(|s| (200..300).contains(&s));
     let (next, label) = if ok {
         (NextStep::Succeeded, "succeeded")
     } else if attempt > max_retries {
-        (NextStep::Failed, if sent.blocked { "blocked" } else { "failed" })
+        (
+            NextStep::Failed,
+            if sent.blocked { "blocked" } else { "failed" },
+        )
     } else {
         let honoured = sent
             .retry_after
@@ -63,7 +74,10 @@ pub async fn run(job: &DeliveryJob, snapshot: &Snapshot, client: &HttpClient, oa
             .filter(|_| matches!(sent.status, Some(429 | 503)))
             .and_then(|v| retry::retry_after(v, &settings.retry_schedule));
         let delay = honoured.unwrap_or_else(|| retry::backoff(&settings.retry_schedule, attempt));
-        (NextStep::RetryAt(now_ms() + delay.as_millis() as i64), if sent.blocked { "blocked" } else { "retrying" })
+        (
+            NextStep::RetryAt(now_ms() + delay.as_millis() as i64),
+            if sent.blocked { "blocked" } else { "retrying" },
+        )
     };
     let rec = AttemptRecord {
         delivery_id: job.delivery_id,
@@ -158,7 +172,8 @@ async fn send(
                 }
                 return Sent {
                     status: Some(status),
-                    error: (!(200..300).contains(&status)).then(|| format!("receiver answered {status}")),
+                    error: (!(200..300).contains(&status))
+                        .then(|| format!("receiver answered {status}")),
                     response: Some(body),
                     retry_after,
                     blocked: false,

@@ -41,13 +41,17 @@ impl tower_service::Service<Name> for GuardedResolver {
         let registry = self.registry.clone();
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let allow = registry.load().config.delivery.allow_targets.clone();
             for addr in &addrs {
                 if let Some(reason) = netguard::forbidden_reason(addr.ip(), &allow) {
                     return Err(std::io::Error::new(
                         std::io::ErrorKind::PermissionDenied,
-                        format!("{BLOCKED_MARK}: {host} resolves to {}, a {reason} address", addr.ip()),
+                        format!(
+                            "{BLOCKED_MARK}: {host} resolves to {}, a {reason} address",
+                            addr.ip()
+                        ),
                     ));
                 }
             }
@@ -63,11 +67,13 @@ pub fn build(registry: Arc<Registry>) -> HttpClient {
     http.set_nodelay(true);
     http.set_connect_timeout(Some(Duration::from_secs(10)));
     let roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .expect("rustls protocol versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("rustls protocol versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()

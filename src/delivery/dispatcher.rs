@@ -77,7 +77,10 @@ impl Dispatcher {
     pub async fn stop(self, grace: Duration) {
         let _ = self.main.await;
         self.tracker.close();
-        if tokio::time::timeout(grace, self.tracker.wait()).await.is_err() {
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!("delivery attempts still running after the grace period; they will be retried after restart");
         }
     }
@@ -250,7 +253,12 @@ impl Loop {
             .collect();
         let now = now_ms();
         let limit = free + self.inflight.len();
-        let jobs = match self.shared.store.due_deliveries(now, limit, saturated).await {
+        let jobs = match self
+            .shared
+            .store
+            .due_deliveries(now, limit, saturated)
+            .await
+        {
             Ok(jobs) => jobs,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read due deliveries; trying again shortly");

@@ -31,8 +31,18 @@ const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
 
 impl TokenCache {
     /// A valid token; `stale` is a token the receiver just refused, which is never handed out again.
-    pub async fn token(&self, spec: &OAuthSpec, client: &HttpClient, stale: Option<&str>) -> Result<String, String> {
-        let key = format!("{} {} {}", spec.token_url, spec.client_id, spec.scope.as_deref().unwrap_or(""));
+    pub async fn token(
+        &self,
+        spec: &OAuthSpec,
+        client: &HttpClient,
+        stale: Option<&str>,
+    ) -> Result<String, String> {
+        let key = format!(
+            "{} {} {}",
+            spec.token_url,
+            spec.client_id,
+            spec.scope.as_deref().unwrap_or("")
+        );
         let slot = self.slots.entry(key).or_default().clone();
         let mut guard = slot.lock().await;
         if let Some(t) = guard.as_ref() {
@@ -40,7 +50,8 @@ impl TokenCache {
                 return Ok(t.value.clone());
             }
         }
-        self.fetches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.fetches
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let fresh = fetch(spec, client).await?;
         let value = fresh.value.clone();
         *guard = Some(fresh);
@@ -71,7 +82,11 @@ async fn fetch(spec: &OAuthSpec, client: &HttpClient) -> Result<CachedToken, Str
     if spec.credentials_location == CredentialsLocation::Header {
         // RFC 6749 §2.3.1: both parts are form-encoded before the Basic encoding.
         let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-        let pair = format!("{}:{}", enc(&spec.client_id), enc(spec.client_secret.expose()));
+        let pair = format!(
+            "{}:{}",
+            enc(&spec.client_id),
+            enc(spec.client_secret.expose())
+        );
         let basic = base64::engine::general_purpose::STANDARD.encode(pair);
         req = req.header(header::AUTHORIZATION, format!("Basic {basic}"));
     }
@@ -94,10 +109,12 @@ async fn fetch(spec: &OAuthSpec, client: &HttpClient) -> Result<CachedToken, Str
             .ok()
             .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
             .unwrap_or_default();
-        return Err(format!("the token endpoint answered {status} {code}").trim_end().to_string());
+        return Err(format!("the token endpoint answered {status} {code}")
+            .trim_end()
+            .to_string());
     }
-    let json: serde_json::Value =
-        serde_json::from_slice(&body).map_err(|_| "the token endpoint's answer is not JSON".to_string())?;
+    let json: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|_| "the token endpoint's answer is not JSON".to_string())?;
     let value = json
         .get("access_token")
         .and_then(|v| v.as_str())
@@ -105,7 +122,10 @@ async fn fetch(spec: &OAuthSpec, client: &HttpClient) -> Result<CachedToken, Str
         .to_string();
     let lifetime = json
         .get("expires_in")
-        .and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
+        .and_then(|v| {
+            v.as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
         .map(Duration::from_secs)
         .unwrap_or(DEFAULT_LIFETIME);
     // Renew shortly before expiry: 30 s early, or 10 % early for short-lived tokens.

@@ -42,11 +42,16 @@ pub fn body_for(event: &StoredEvent, ctx: &AttemptContext<'_>) -> (Bytes, String
     match ctx.receiver.format {
         Format::Raw => (
             event.body.clone(),
-            event.content_type.clone().unwrap_or_else(|| "application/json".into()),
+            event
+                .content_type
+                .clone()
+                .unwrap_or_else(|| "application/json".into()),
         ),
         Format::Envelope => {
-            let data = serde_json::from_slice::<serde_json::Value>(&event.body)
-                .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&event.body).into_owned()));
+            let data =
+                serde_json::from_slice::<serde_json::Value>(&event.body).unwrap_or_else(|_| {
+                    serde_json::Value::String(String::from_utf8_lossy(&event.body).into_owned())
+                });
             let envelope = json!({
                 "data": data,
                 "hook": {
@@ -98,17 +103,22 @@ pub fn build(event: &StoredEvent, ctx: &AttemptContext<'_>) -> Result<Request<Bo
     set("user-agent", USER_AGENT);
     set("webhook-id", &event.id);
     set("webhook-timestamp", &ctx.now_unix.to_string());
-    set("x-hookgate-event-type", event.event_type.as_deref().unwrap_or(""));
+    set(
+        "x-hookgate-event-type",
+        event.event_type.as_deref().unwrap_or(""),
+    );
     set("x-hookgate-provider", &event.provider);
     set("x-hookgate-account-id", &event.account_id);
     set("x-hookgate-attempt", &ctx.attempt.to_string());
     if let Some(secret) = &ctx.receiver.signing_secret {
-        let sig = signature::sign_standard_webhooks(secret.expose(), &event.id, ctx.now_unix, &body)
-            .map_err(|e| format!("cannot sign: {e}"))?;
+        let sig =
+            signature::sign_standard_webhooks(secret.expose(), &event.id, ctx.now_unix, &body)
+                .map_err(|e| format!("cannot sign: {e}"))?;
         set("webhook-signature", &sig);
     }
     if let Some(auth) = &ctx.authorization {
-        let mut v = HeaderValue::from_str(auth).map_err(|_| "the authorization value is not a valid header".to_string())?;
+        let mut v = HeaderValue::from_str(auth)
+            .map_err(|_| "the authorization value is not a valid header".to_string())?;
         v.set_sensitive(true);
         req.headers_mut().insert(header::AUTHORIZATION, v);
     }

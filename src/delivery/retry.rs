@@ -22,10 +22,14 @@ pub fn retry_after(value: &str, schedule: &[Duration]) -> Option<Duration> {
         Ok(secs) => Duration::from_secs(secs),
         Err(_) => {
             let at = httpdate::parse_http_date(value).ok()?;
-            at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO)
+            at.duration_since(SystemTime::now())
+                .unwrap_or(Duration::ZERO)
         }
     };
-    let cap = schedule.last().copied().unwrap_or(Duration::from_secs(3600));
+    let cap = schedule
+        .last()
+        .copied()
+        .unwrap_or(Duration::from_secs(3600));
     Some(wanted.min(cap))
 }
 
@@ -42,9 +46,15 @@ mod tests {
         let schedule = secs(&[10, 100]);
         for _ in 0..50 {
             let first = backoff(&schedule, 1);
-            assert!(first >= Duration::from_secs(8) && first <= Duration::from_secs(12), "{first:?}");
+            assert!(
+                first >= Duration::from_secs(8) && first <= Duration::from_secs(12),
+                "{first:?}"
+            );
             let fifth = backoff(&schedule, 5);
-            assert!(fifth >= Duration::from_secs(80) && fifth <= Duration::from_secs(120), "{fifth:?}");
+            assert!(
+                fifth >= Duration::from_secs(80) && fifth <= Duration::from_secs(120),
+                "{fifth:?}"
+            );
         }
     }
 
@@ -52,8 +62,14 @@ mod tests {
     fn retry_after_parses_and_caps() {
         let schedule = secs(&[5, 60]);
         assert_eq!(retry_after("3", &schedule), Some(Duration::from_secs(3)));
-        assert_eq!(retry_after("7200", &schedule), Some(Duration::from_secs(60)));
-        assert_eq!(retry_after("Wed, 21 Oct 2015 07:28:00 GMT", &schedule), Some(Duration::ZERO));
+        assert_eq!(
+            retry_after("7200", &schedule),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:28:00 GMT", &schedule),
+            Some(Duration::ZERO)
+        );
         assert_eq!(retry_after("soon", &schedule), None);
     }
 }

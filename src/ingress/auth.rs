@@ -20,7 +20,9 @@ pub fn check(
     for (name, expected) in &listener.required_headers {
         let got = headers.get(name).map(|v| v.as_bytes()).unwrap_or_default();
         if !constant_time_eq(got, expected.expose().as_bytes()) {
-            return Err(AuthFailure(format!("required header {name} missing or wrong")));
+            return Err(AuthFailure(format!(
+                "required header {name} missing or wrong"
+            )));
         }
     }
     if let Some(basic) = &listener.basic_auth {
@@ -55,5 +57,7 @@ fn basic_credentials(headers: &HeaderMap) -> Option<Vec<u8>> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()
+    base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()
 }

@@ -15,7 +15,11 @@ pub enum BodyError {
 
 /// Reads the whole body, stopping as soon as it passes `limit` bytes: a large
 /// upload is refused without being buffered.
-pub async fn read_limited(body: Incoming, limit: u64, timeout: Duration) -> Result<Bytes, BodyError> {
+pub async fn read_limited(
+    body: Incoming,
+    limit: u64,
+    timeout: Duration,
+) -> Result<Bytes, BodyError> {
     match tokio::time::timeout(timeout, collect(body, limit)).await {
         Ok(result) => result,
         Err(_) => Err(BodyError::TimedOut),

@@ -49,11 +49,20 @@ mod tests {
             json: Some(&json),
         };
         let l = |s| Locators::parse(s).unwrap();
-        assert_eq!(locate(&l("body:/event"), &view).as_deref(), Some("reservation.created"));
+        assert_eq!(
+            locate(&l("body:/event"), &view).as_deref(),
+            Some("reservation.created")
+        );
         assert_eq!(locate(&l("body:/data/id"), &view).as_deref(), Some("7"));
-        assert_eq!(locate(&l("header:X-GitHub-Event"), &view).as_deref(), Some("push"));
+        assert_eq!(
+            locate(&l("header:X-GitHub-Event"), &view).as_deref(),
+            Some("push")
+        );
         assert_eq!(locate(&l("query:status"), &view).as_deref(), Some("new"));
-        assert_eq!(locate(&l("body:/missing|query:bookid"), &view).as_deref(), Some("1"));
+        assert_eq!(
+            locate(&l("body:/missing|query:bookid"), &view).as_deref(),
+            Some("1")
+        );
         assert_eq!(locate(&l("body:/data"), &view), None);
     }
 }

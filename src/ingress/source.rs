@@ -13,7 +13,9 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr
     }
     let mut hops: Vec<IpAddr> = Vec::new();
     for value in headers.get_all("x-forwarded-for") {
-        let Ok(text) = value.to_str() else { return peer };
+        let Ok(text) = value.to_str() else {
+            return peer;
+        };
         for part in text.split(',') {
             match parse_hop(part.trim()) {
                 Some(ip) => hops.push(canonical(ip)),
@@ -43,7 +45,10 @@ fn parse_hop(text: &str) -> Option<IpAddr> {
 /// An IPv4 peer on a dual-stack socket shows up as ::ffff:a.b.c.d; treat it as IPv4.
 pub fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
         v4 => v4,
     }
 }
@@ -67,7 +72,11 @@ mod tests {
     #[test]
     fn trusted_proxy_chain_gives_rightmost_untrusted() {
         let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
-        let ip = client_ip("10.0.0.1".parse().unwrap(), &headers("6.6.6.6, 1.2.3.4, 10.0.0.9"), &trusted);
+        let ip = client_ip(
+            "10.0.0.1".parse().unwrap(),
+            &headers("6.6.6.6, 1.2.3.4, 10.0.0.9"),
+            &trusted,
+        );
         assert_eq!(ip, "1.2.3.4".parse::<IpAddr>().unwrap());
     }
 

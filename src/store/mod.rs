@@ -33,9 +33,9 @@ impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         use rusqlite::ErrorCode::*;
         match e.sqlite_error_code() {
-            Some(DiskFull | ReadOnly | CannotOpen | SystemIoFailure | DatabaseBusy | DatabaseLocked) => {
-                StoreError::Unavailable(e.to_string())
-            }
+            Some(
+                DiskFull | ReadOnly | CannotOpen | SystemIoFailure | DatabaseBusy | DatabaseLocked,
+            ) => StoreError::Unavailable(e.to_string()),
             _ if matches!(e, rusqlite::Error::QueryReturnedNoRows) => StoreError::NotFound,
             _ => StoreError::Sql(e.to_string()),
         }
@@ -60,8 +60,9 @@ impl Store {
     /// Opens (creating if needed) the database at `path`; `queue_capacity` bounds waiting writes.
     pub fn open(path: &Path, queue_capacity: usize) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+            })?;
         }
         let conn = Connection::open(path)?;
         schema::configure(&conn)?;
@@ -117,7 +118,9 @@ impl Store {
         let (job, rx) = make_job(f);
         self.inner.writer.try_send(job).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => StoreError::Full,
-            mpsc::error::TrySendError::Closed(_) => StoreError::Unavailable("the writer has stopped".into()),
+            mpsc::error::TrySendError::Closed(_) => {
+                StoreError::Unavailable("the writer has stopped".into())
+            }
         })?;
         rx.await
             .unwrap_or_else(|_| Err(StoreError::Unavailable("the write was dropped".into())))
@@ -136,7 +139,10 @@ impl Store {
     }
 
     /// Runs a read on the calling thread.
-    pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+    pub fn read_blocking<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
         let pooled = self.inner.readers.lock().expect("reader pool").pop();
         let conn = match pooled {
             Some(c) => c,
@@ -156,7 +162,12 @@ impl Store {
 
     /// Lets queued writes finish and stops the writer (other handles must be dropped first to close it fully).
     pub fn close(self) {
-        let handle = self.inner.writer_thread.lock().expect("writer handle").take();
+        let handle = self
+            .inner
+            .writer_thread
+            .lock()
+            .expect("writer handle")
+            .take();
         drop(self);
         if let Some(h) = handle {
             // The thread ends when the last sender is dropped; don't block forever if a clone lives on.

@@ -15,7 +15,8 @@ impl Store {
         limit: usize,
         skip_receivers: Vec<String>,
     ) -> Result<Vec<DeliveryJob>, StoreError> {
-        self.read(move |conn| due(conn, now_ms, limit, &skip_receivers)).await
+        self.read(move |conn| due(conn, now_ms, limit, &skip_receivers))
+            .await
     }
 
     /// The earliest `next_attempt_at` after `after_ms` among pending deliveries.
@@ -37,13 +38,20 @@ impl Store {
     /// How many deliveries are waiting to be sent.
     pub async fn pending_count(&self) -> Result<i64, StoreError> {
         self.read(|conn| {
-            conn.query_row("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'", [], |r| r.get(0))
+            conn.query_row(
+                "SELECT COUNT(*) FROM deliveries WHERE status = 'pending'",
+                [],
+                |r| r.get(0),
+            )
         })
         .await
     }
 
     /// Delivery statuses by receiver URL for one event (used by tests and the API).
-    pub async fn delivery_statuses(&self, event_id: &str) -> Result<Vec<(String, String, u32)>, StoreError> {
+    pub async fn delivery_statuses(
+        &self,
+        event_id: &str,
+    ) -> Result<Vec<(String, String, u32)>, StoreError> {
         let event_id = event_id.to_string();
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
@@ -57,7 +65,12 @@ impl Store {
     }
 }
 
-fn due(conn: &Connection, now_ms: i64, limit: usize, skip: &[String]) -> rusqlite::Result<Vec<DeliveryJob>> {
+fn due(
+    conn: &Connection,
+    now_ms: i64,
+    limit: usize,
+    skip: &[String],
+) -> rusqlite::Result<Vec<DeliveryJob>> {
     // The partial index on next_attempt_at keeps this cheap however large the backlog.
     let mut stmt = conn.prepare_cached(
         "SELECT d.id, d.listener_id, d.receiver_url, d.attempt_count, d.event_seq
@@ -86,7 +99,9 @@ fn due(conn: &Connection, now_ms: i64, limit: usize, skip: &[String]) -> rusqlit
         let event = match events.get(&event_seq) {
             Some(e) => e.clone(),
             None => {
-                let Some(e) = load_event(conn, event_seq)? else { continue };
+                let Some(e) = load_event(conn, event_seq)? else {
+                    continue;
+                };
                 let e = Arc::new(e);
                 events.insert(event_seq, e.clone());
                 e

@@ -67,7 +67,9 @@ fn commit_batch(conn: &mut Connection, batch: &mut Vec<Job>, stats: &WriterStats
                 if sp.commit().is_ok() {
                     completions.push(done);
                 } else {
-                    done(Err(StoreError::Unavailable("savepoint release failed".into())));
+                    done(Err(StoreError::Unavailable(
+                        "savepoint release failed".into(),
+                    )));
                 }
             }
             Err(()) => {
