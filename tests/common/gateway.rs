@@ -81,6 +81,11 @@ impl Gateway {
         Self::launch(self.dir.clone(), self.config.clone(), &[])
     }
 
+    /// The SQLite file written by `start` configs that use `{DB}`.
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("hookgate.db")
+    }
+
     pub fn url(&self, tail: &str) -> String {
         format!("/api/v1/listener/{tail}")
     }

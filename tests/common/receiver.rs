@@ -36,6 +36,7 @@ struct State {
     fail_first: AtomicU64,
     seen: AtomicU64,
     fail_status: AtomicU64,
+    delay_ms: AtomicU64,
 }
 
 /// A recording receiver; dropping it stops it.
@@ -95,6 +96,13 @@ impl Receiver {
             .store(self.state.seen.load(Ordering::SeqCst) + n, Ordering::SeqCst);
     }
 
+    /// Wait this long before answering each request (a slow receiver).
+    pub fn set_delay(&self, delay: std::time::Duration) {
+        self.state
+            .delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.state.got.lock().unwrap().clone()
     }
@@ -124,6 +132,10 @@ async fn answer(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
         body,
         at: Instant::now(),
     });
+    let delay = state.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
     let status = if n < state.fail_first.load(Ordering::SeqCst) {
         StatusCode::from_u16(state.fail_status.load(Ordering::SeqCst) as u16).unwrap()
     } else {
