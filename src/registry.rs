@@ -1,12 +1,16 @@
 //! The live set of listeners: lock-free reads on the hot path, swapped whole on reload.
+//!
+//! A snapshot is built from two inputs: the listeners of `listeners.toml` and the listeners made
+//! through the management API. Either input can change alone (a reload, an API edit); the other
+//! is kept, so a reload never drops API listeners and an API edit never undoes a reload.
 
 use crate::config::{Config, ListenerSpec, ProviderSpec, RateLimit, ReceiverSpec};
 use arc_swap::ArcSwap;
 use dashmap::DashMap;
 use governor::{DefaultDirectRateLimiter, Quota};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The listener id under which system-event deliveries are stored.
 pub const SYSTEM_LISTENER_ID: &str = "__system__";
@@ -32,6 +36,8 @@ pub struct Snapshot {
     by_id: HashMap<String, Arc<ListenerRuntime>>,
     /// Keyed by "listener_id receiver_url".
     receivers: HashMap<String, Arc<ReceiverRuntime>>,
+    /// Ids of the listeners that came from the management API (the rest are the file's).
+    api_ids: HashSet<String>,
 }
 
 impl Snapshot {
@@ -46,6 +52,11 @@ impl Snapshot {
 
     pub fn listeners(&self) -> impl Iterator<Item = &Arc<ListenerRuntime>> {
         self.by_id.values()
+    }
+
+    /// True when the listener `id` is live and was made through the management API.
+    pub fn is_api_listener(&self, id: &str) -> bool {
+        self.api_ids.contains(id)
     }
 
     /// The receiver a stored delivery points at, if it still exists.
@@ -64,15 +75,32 @@ pub struct Registry {
     current: ArcSwap<Snapshot>,
     /// Limiters survive a reload when the limit did not change, so a reload cannot reset a burst.
     limiters: DashMap<String, (RateLimit, Arc<DefaultDirectRateLimiter>)>,
+    /// What the current snapshot was built from; held while a new one is built so that a reload
+    /// and an API edit at the same moment cannot lose each other's change.
+    inputs: Mutex<Inputs>,
+    /// Serializes changes made through the management API: their clash checks and store writes
+    /// must not interleave.
+    pub edits: tokio::sync::Mutex<()>,
+}
+
+struct Inputs {
+    config: Arc<Config>,
+    api: Vec<Arc<ListenerSpec>>,
 }
 
 impl Registry {
     pub fn new(config: Config) -> Registry {
         let limiters = DashMap::new();
-        let snapshot = build(Arc::new(config), &limiters);
+        let config = Arc::new(config);
+        let snapshot = build(config.clone(), &[], &limiters);
         Registry {
             current: ArcSwap::from_pointee(snapshot),
             limiters,
+            inputs: Mutex::new(Inputs {
+                config,
+                api: Vec::new(),
+            }),
+            edits: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -86,9 +114,40 @@ impl Registry {
         self.current.load_full()
     }
 
-    /// Swaps in a new configuration atomically; requests in flight keep the view they started with.
+    /// Swaps in a new configuration atomically, keeping the API-made listeners; requests in
+    /// flight keep the view they started with.
     pub fn replace(&self, config: Config) {
-        let snapshot = build(Arc::new(config), &self.limiters);
+        let mut inputs = self.inputs.lock().expect("registry inputs");
+        inputs.config = Arc::new(config);
+        self.rebuild(&inputs);
+    }
+
+    /// Swaps in a new set of API-made listeners atomically, keeping the file's configuration.
+    pub fn set_api_listeners(&self, api: Vec<Arc<ListenerSpec>>) {
+        let mut inputs = self.inputs.lock().expect("registry inputs");
+        inputs.api = api;
+        self.rebuild(&inputs);
+    }
+
+    /// Adds an API-made listener, or replaces the one with its id.
+    pub fn upsert_api_listener(&self, spec: Arc<ListenerSpec>) {
+        let mut inputs = self.inputs.lock().expect("registry inputs");
+        match inputs.api.iter_mut().find(|l| l.id == spec.id) {
+            Some(slot) => *slot = spec,
+            None => inputs.api.push(spec),
+        }
+        self.rebuild(&inputs);
+    }
+
+    /// Takes an API-made listener out of service; its URL answers 404 from now on.
+    pub fn remove_api_listener(&self, id: &str) {
+        let mut inputs = self.inputs.lock().expect("registry inputs");
+        inputs.api.retain(|l| l.id != id);
+        self.rebuild(&inputs);
+    }
+
+    fn rebuild(&self, inputs: &Inputs) {
+        let snapshot = build(inputs.config.clone(), &inputs.api, &self.limiters);
         self.current.store(Arc::new(snapshot));
     }
 }
@@ -118,42 +177,42 @@ fn limiter(
 
 fn build(
     config: Arc<Config>,
+    api: &[Arc<ListenerSpec>],
     limiters: &DashMap<String, (RateLimit, Arc<DefaultDirectRateLimiter>)>,
 ) -> Snapshot {
-    let mut routes = HashMap::new();
-    let mut by_id = HashMap::new();
-    let mut receivers = HashMap::new();
+    let mut snapshot = Snapshot {
+        config: config.clone(),
+        routes: HashMap::new(),
+        by_id: HashMap::new(),
+        receivers: HashMap::new(),
+        api_ids: HashSet::new(),
+    };
+    // Every (provider, account) of the file, enabled or not: an API listener may not take one.
+    let mut pairs: HashSet<(&str, &str)> = HashSet::new();
     for spec in &config.listeners {
-        let Some(provider) = config.providers.get(&spec.provider) else {
+        pairs.insert((&spec.provider, &spec.account_id));
+        add(&mut snapshot, spec, limiters);
+    }
+    for spec in api {
+        // The management API refuses clashes, but a reload can bring a file listener that takes
+        // an API listener's id or account; the file wins and the API listener waits.
+        if snapshot.by_id.contains_key(&spec.id)
+            || pairs.contains(&(spec.provider.as_str(), spec.account_id.as_str()))
+        {
+            tracing::warn!(
+                listener = %spec.id,
+                "API listener not active: listeners.toml now has a listener with its id or (provider, account)"
+            );
             continue;
-        };
-        let runtime = Arc::new(ListenerRuntime {
-            spec: spec.clone(),
-            provider: provider.clone(),
-            limiter: limiter(limiters, format!("listener {}", spec.id), spec.rate_limit),
-        });
-        for r in &spec.receivers {
-            let key = receiver_key(&spec.id, r.url.as_str());
-            let rl = limiter(limiters, format!("receiver {key}"), r.rate_limit);
-            receivers.insert(
-                key,
-                Arc::new(ReceiverRuntime {
-                    spec: r.clone(),
-                    limiter: rl,
-                }),
-            );
         }
-        if spec.enabled {
-            routes.insert(
-                format!("{}/{}", spec.provider, spec.account_id),
-                runtime.clone(),
-            );
+        pairs.insert((&spec.provider, &spec.account_id));
+        if add(&mut snapshot, spec, limiters) {
+            snapshot.api_ids.insert(spec.id.clone());
         }
-        by_id.insert(spec.id.clone(), runtime);
     }
     for sw in &config.system_webhooks {
         let key = receiver_key(SYSTEM_LISTENER_ID, sw.receiver.url.as_str());
-        receivers.insert(
+        snapshot.receivers.insert(
             key,
             Arc::new(ReceiverRuntime {
                 spec: sw.receiver.clone(),
@@ -161,10 +220,40 @@ fn build(
             }),
         );
     }
-    Snapshot {
-        config,
-        routes,
-        by_id,
-        receivers,
+    snapshot
+}
+
+/// Adds one listener and its receivers; false when its provider is unknown.
+fn add(
+    snapshot: &mut Snapshot,
+    spec: &Arc<ListenerSpec>,
+    limiters: &DashMap<String, (RateLimit, Arc<DefaultDirectRateLimiter>)>,
+) -> bool {
+    let Some(provider) = snapshot.config.providers.get(&spec.provider).cloned() else {
+        return false;
+    };
+    let runtime = Arc::new(ListenerRuntime {
+        spec: spec.clone(),
+        provider,
+        limiter: limiter(limiters, format!("listener {}", spec.id), spec.rate_limit),
+    });
+    for r in &spec.receivers {
+        let key = receiver_key(&spec.id, r.url.as_str());
+        let rl = limiter(limiters, format!("receiver {key}"), r.rate_limit);
+        snapshot.receivers.insert(
+            key,
+            Arc::new(ReceiverRuntime {
+                spec: r.clone(),
+                limiter: rl,
+            }),
+        );
     }
+    if spec.enabled {
+        snapshot.routes.insert(
+            format!("{}/{}", spec.provider, spec.account_id),
+            runtime.clone(),
+        );
+    }
+    snapshot.by_id.insert(spec.id.clone(), runtime);
+    true
 }

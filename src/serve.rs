@@ -84,6 +84,10 @@ async fn serve(cfg: Config, path: PathBuf, overrides: Overrides) -> Result<(), S
         registry.clone(),
         metrics.clone(),
         client,
+        store
+            .receiver_health_all()
+            .await
+            .map_err(|e| e.to_string())?,
         delivery_stop.clone(),
     );
     let app = Arc::new(App {
@@ -92,6 +96,11 @@ async fn serve(cfg: Config, path: PathBuf, overrides: Overrides) -> Result<(), S
         dispatcher: dispatch,
         metrics,
     });
+    let retention_task = tokio::spawn(crate::retention::run(
+        store.clone(),
+        registry.clone(),
+        delivery_stop.clone(),
+    ));
 
     let public = TcpListener::bind(server_cfg.listen)
         .await
@@ -145,6 +154,7 @@ async fn serve(cfg: Config, path: PathBuf, overrides: Overrides) -> Result<(), S
     tracing::info!("stopping: letting running deliveries finish");
     delivery_stop.cancel();
     dispatcher.stop(GRACE).await;
+    let _ = retention_task.await;
     drop(app);
     tokio::task::spawn_blocking(move || store.close())
         .await

@@ -13,7 +13,7 @@ use std::sync::Arc;
 pub async fn route(app: Arc<App>, req: Request<Incoming>, _peer: SocketAddr) -> Response<Body> {
     match req.uri().path() {
         "/healthz" => crate::health::healthz(),
-        "/readyz" => crate::health::readyz(&app),
+        "/readyz" => crate::health::readyz(&app).await,
         "/metrics" => metrics(&app),
         _ => http_util::error(StatusCode::NOT_FOUND, "not_found", "no such path"),
     }

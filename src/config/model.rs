@@ -63,6 +63,8 @@ pub struct DeliverySettings {
     pub allow_targets: Vec<IpNet>,
     pub concurrency: usize,
     pub receiver_concurrency: usize,
+    /// A receiver whose attempts have all failed for this long is paused until resumed.
+    pub pause_after: Duration,
 }
 
 #[derive(Debug, Clone)]

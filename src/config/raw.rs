@@ -69,6 +69,8 @@ pub struct RawDelivery {
     pub concurrency: Option<Sp<u64>>,
     /// Attempts in flight at once to a single receiver.
     pub receiver_concurrency: Option<Sp<u64>>,
+    /// A receiver failing without a break for this long is paused.
+    pub pause_after: Option<Sp<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]

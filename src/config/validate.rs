@@ -315,6 +315,11 @@ impl<'a> Validator<'a> {
                 .map(|v| *v.get_ref() as usize)
                 .unwrap_or(256)
                 .max(1),
+            pause_after: self.duration(
+                &raw.pause_after,
+                "delivery.pause_after",
+                Duration::from_secs(5 * 86_400),
+            ),
             receiver_concurrency: raw
                 .receiver_concurrency
                 .as_ref()

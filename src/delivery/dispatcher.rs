@@ -7,10 +7,14 @@
 
 use super::attempt;
 use super::client::HttpClient;
+use super::health::{HealthBook, Transition};
 use super::oauth::TokenCache;
 use crate::metrics::Metrics;
-use crate::registry::{receiver_key, Registry};
-use crate::store::{now_ms, DeliveryJob, NextStep, Store, StoredEvent};
+use crate::registry::{receiver_key, Registry, SYSTEM_LISTENER_ID};
+use crate::store::health::ReceiverHealth;
+use crate::store::{now_ms, DeliveryJob, NextStep, Store, StoreError, StoredEvent};
+use crate::system_events;
+use serde_json::json;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -32,9 +36,31 @@ pub struct DispatchHandle {
     fresh: mpsc::Sender<DeliveryJob>,
     wake: Arc<Notify>,
     overflow: Arc<AtomicBool>,
+    /// Which receivers are failing or paused.
+    pub health: Arc<HealthBook>,
 }
 
 impl DispatchHandle {
+    /// Lifts a receiver's pause and makes its held deliveries due now. False if it was not paused.
+    pub async fn resume_receiver(
+        &self,
+        store: &Store,
+        listener_id: &str,
+        url: &str,
+    ) -> Result<bool, StoreError> {
+        let key = receiver_key(listener_id, url);
+        if !self.health.resume(&key) {
+            return Ok(false);
+        }
+        store
+            .set_receiver_health(&key, ReceiverHealth::default())
+            .await?;
+        let released = store.release_receiver(listener_id, url, now_ms()).await?;
+        tracing::info!(receiver = %url, listener = %listener_id, released, "receiver resumed");
+        self.wake();
+        Ok(true)
+    }
+
     /// Hands over just-committed deliveries; if the queue is full they stay in the store for later.
     pub fn submit_fresh(&self, event: &Arc<StoredEvent>, deliveries: Vec<(i64, String)>) {
         for (delivery_id, receiver_url) in deliveries {
@@ -93,6 +119,7 @@ struct Shared {
     metrics: Arc<Metrics>,
     client: HttpClient,
     oauth: TokenCache,
+    handle: DispatchHandle,
 }
 
 /// Starts the dispatcher; it stops taking new work when `shutdown` fires.
@@ -101,6 +128,7 @@ pub fn start(
     registry: Arc<Registry>,
     metrics: Arc<Metrics>,
     client: HttpClient,
+    health: Vec<(String, ReceiverHealth)>,
     shutdown: CancellationToken,
 ) -> (DispatchHandle, Dispatcher) {
     let (fresh_tx, fresh_rx) = mpsc::channel(FRESH_QUEUE);
@@ -108,6 +136,7 @@ pub fn start(
         fresh: fresh_tx,
         wake: Arc::new(Notify::new()),
         overflow: Arc::new(AtomicBool::new(true)),
+        health: Arc::new(HealthBook::load(health)),
     };
     let tracker = TaskTracker::new();
     let (done_tx, done_rx) = mpsc::unbounded_channel();
@@ -118,6 +147,7 @@ pub fn start(
             metrics,
             client,
             oauth: TokenCache::default(),
+            handle: handle.clone(),
         }),
         handle: handle.clone(),
         fresh_rx,
@@ -192,6 +222,19 @@ impl Loop {
         }
         let (total, per_receiver) = self.limits();
         let key = receiver_key(&job.listener_id, &job.receiver_url);
+        if self.handle.health.is_paused(&key) {
+            // Held, not attempted: take it (and its siblings) out of the due range.
+            let store = self.shared.store.clone();
+            tokio::spawn(async move {
+                if let Err(e) = store
+                    .hold_receiver(&job.listener_id, &job.receiver_url)
+                    .await
+                {
+                    tracing::warn!(error = %e, "cannot hold the deliveries of a paused receiver");
+                }
+            });
+            return false;
+        }
         let running = self.per_receiver.get(&key).copied().unwrap_or(0);
         if self.inflight.len() >= total || running >= per_receiver {
             self.handle.overflow.store(true, Ordering::Release);
@@ -245,12 +288,13 @@ impl Loop {
         self.handle.overflow.store(false, Ordering::Release);
         let free = self.free_slots();
         let (_, cap) = self.limits();
-        let saturated: Vec<String> = self
+        let mut saturated: Vec<String> = self
             .per_receiver
             .iter()
             .filter(|(_, n)| **n >= cap)
             .map(|(k, _)| k.clone())
             .collect();
+        saturated.extend(self.handle.health.paused_keys());
         let now = now_ms();
         let limit = free + self.inflight.len();
         let jobs = match self
@@ -308,11 +352,93 @@ async fn run_attempt(shared: &Shared, job: &DeliveryJob) -> Option<i64> {
         tracing::error!(delivery = job.delivery_id, error = %e, "cannot record a delivery attempt");
         return Some(now_ms() + 5000);
     }
+    track_health(shared, job, next).await;
     match next {
         NextStep::RetryAt(at) => Some(at),
         NextStep::Succeeded | NextStep::Failed => {
             shared.metrics.pending_add(-1);
             None
         }
+    }
+}
+
+/// Updates the receiver's failure run and sends the system events it calls for.
+async fn track_health(shared: &Shared, job: &DeliveryJob, next: NextStep) {
+    let key = receiver_key(&job.listener_id, &job.receiver_url);
+    let now = now_ms();
+    let pause_after = shared
+        .registry
+        .load()
+        .config
+        .delivery
+        .pause_after
+        .as_millis() as i64;
+    let ok = next == NextStep::Succeeded;
+    let transition = shared.handle.health.on_result(&key, ok, now, pause_after);
+    if let Some(t) = transition {
+        if let Err(e) = shared
+            .store
+            .set_receiver_health(&key, shared.handle.health.get(&key))
+            .await
+        {
+            tracing::warn!(error = %e, "cannot record receiver health");
+        }
+        if let Transition::Paused { .. } = t {
+            tracing::warn!(receiver = %job.receiver_url, listener = %job.listener_id, "receiver paused after failing without a break");
+            let _ = shared
+                .store
+                .hold_receiver(&job.listener_id, &job.receiver_url)
+                .await;
+        }
+    }
+    // System receivers get no events about themselves: a failing one would feed itself.
+    if job.listener_id == SYSTEM_LISTENER_ID {
+        return;
+    }
+    let emit = |event_type: &'static str, success: bool, extra: serde_json::Value| {
+        let mut data = serde_json::Map::new();
+        data.insert("integrationAccountId".into(), json!(job.event.account_id));
+        let workspace = shared
+            .registry
+            .load()
+            .listener(&job.listener_id)
+            .and_then(|l| l.spec.workspace_id.clone());
+        data.insert("workspaceId".into(), json!(workspace));
+        data.insert("integrationAccountWebhookId".into(), json!(job.listener_id));
+        data.insert("receiverUrl".into(), json!(job.receiver_url));
+        if let serde_json::Value::Object(more) = extra {
+            data.extend(more);
+        }
+        system_events::emit(
+            &shared.store,
+            &shared.registry,
+            &shared.handle,
+            event_type,
+            success,
+            data,
+        )
+    };
+    match transition {
+        Some(Transition::Recovered { failing_since }) => {
+            emit(
+                "delivery.recovered",
+                true,
+                json!({"failingSince": crate::http_util::rfc3339_ms(failing_since)}),
+            )
+            .await
+        }
+        Some(Transition::Paused { failing_since }) => {
+            emit(
+                "receiver.paused",
+                false,
+                json!({"failingSince": crate::http_util::rfc3339_ms(failing_since)}),
+            )
+            .await
+        }
+        _ => {}
+    }
+    if next == NextStep::Failed {
+        let extra = json!({"eventId": job.event.id, "eventType": job.event.event_type, "deliveryId": job.delivery_id, "attempts": job.attempt_count + 1});
+        emit("delivery.failed", false, extra).await;
     }
 }

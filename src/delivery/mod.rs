@@ -3,6 +3,7 @@
 pub mod attempt;
 pub mod client;
 mod dispatcher;
+pub mod health;
 pub mod oauth;
 pub mod request;
 pub mod retry;

@@ -21,7 +21,7 @@ pub async fn route(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> R
     }
     match path {
         "/healthz" => crate::health::healthz(),
-        "/readyz" => crate::health::readyz(&app),
+        "/readyz" => crate::health::readyz(&app).await,
         _ => http_util::error(StatusCode::NOT_FOUND, "not_found", "no such path"),
     }
 }

@@ -74,3 +74,11 @@ fn insert(conn: &Connection, new: NewEvent) -> rusqlite::Result<IngestOutcome> {
         deliveries,
     })
 }
+
+impl Store {
+    /// Like `ingest`, but waits for room in the write queue: for hookgate's own events, which
+    /// have no caller to answer 503 to.
+    pub async fn ingest_internal(&self, new: NewEvent) -> Result<IngestOutcome, StoreError> {
+        self.write(move |conn| insert(conn, new)).await
+    }
+}

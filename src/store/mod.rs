@@ -1,11 +1,17 @@
 //! The durable store: SQLite in WAL mode, one group-committing writer, a pool of readers.
 
+mod events_api;
+pub mod health;
 mod ingest;
+mod listeners;
 pub mod model;
 mod queries;
+pub mod retention;
 mod schema;
 pub mod writer;
 
+pub use events_api::{AttemptView, DeliveryView, EventFilter, EventView, Requeued};
+pub use listeners::{ApiListenerRow, ListenerTimes, ListenerWrite};
 pub use model::*;
 
 use rusqlite::Connection;

@@ -73,6 +73,37 @@ CREATE TABLE IF NOT EXISTS dedup (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS dedup_by_time ON dedup(seen_at);
 
+-- Paging the event log of one listener by type or by delivery status (management API).
+CREATE INDEX IF NOT EXISTS events_by_listener_type ON events(listener_id, event_type, seq);
+CREATE INDEX IF NOT EXISTS deliveries_by_listener_status ON deliveries(listener_id, status, event_seq);
+
+-- Listeners made through the management API; `doc` is their JSON with secrets in clear.
+CREATE TABLE IF NOT EXISTS api_listeners (
+    id          TEXT PRIMARY KEY,
+    provider    TEXT NOT NULL,
+    account_id  TEXT NOT NULL,
+    doc         TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    deleted_at  INTEGER
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS api_listeners_live_account
+    ON api_listeners(provider, account_id) WHERE deleted_at IS NULL;
+
+-- When each listener of listeners.toml was first loaded and last changed (by definition hash).
+CREATE TABLE IF NOT EXISTS config_listeners (
+    id          TEXT PRIMARY KEY,
+    hash        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS receiver_health (
+    receiver_key   TEXT PRIMARY KEY,
+    failing_since  INTEGER,
+    paused_at      INTEGER
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL

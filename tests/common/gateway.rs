@@ -27,6 +27,15 @@ impl Gateway {
         Self::launch(dir, path, &[])
     }
 
+    /// Like `start`, with extra command-line flags.
+    pub fn start_with(config: &str, extra: &[&str]) -> Gateway {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        let path = dir.path().join("listeners.toml");
+        let db = dir.path().join("hookgate.db");
+        std::fs::write(&path, config.replace("{DB}", &db.display().to_string())).unwrap();
+        Self::launch(dir, path, extra)
+    }
+
     /// Starts the gateway on an existing config with extra flags.
     pub fn launch(dir: Arc<tempfile::TempDir>, config: PathBuf, extra: &[&str]) -> Gateway {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_hookgate"));
@@ -45,7 +54,7 @@ impl Gateway {
         let sink = logs.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("listening") && line.contains("public=") {
+                if line.contains("listening") && line.contains("public") {
                     let _ = tx.send(line.clone());
                 }
                 sink.lock().unwrap().push(line);
@@ -57,7 +66,11 @@ impl Gateway {
                 let _ = child.kill();
                 panic!("gateway did not start: {:#?}", logs.lock().unwrap())
             });
+        // The line is text (`public=ADDR`) or JSON (`"public":"ADDR"`), by --log-format.
         let field = |name: &str| -> SocketAddr {
+            if let Ok(json) = serde_json::from_str::<serde_json::Value>(&line) {
+                return json[name].as_str().unwrap().parse().unwrap();
+            }
             let start = line.find(&format!("{name}=")).unwrap() + name.len() + 1;
             line[start..]
                 .split_whitespace()

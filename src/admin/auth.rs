@@ -1,0 +1,143 @@
+//! Who may call the management API: `Authorization: Bearer TOKEN` or `x-api-key: TOKEN`, matched
+//! in constant time against `[[admin.token]]`, then the token's scopes.
+
+use crate::config::{constant_time_eq, AdminToken};
+use http::HeaderMap;
+
+/// What each kind of call needs (as in the 8x8 API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    View,
+    Add,
+    Edit,
+    Remove,
+}
+
+impl Scope {
+    /// The scope's name in `[[admin.token]].scopes`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::View => "WEBHOOKS:VIEW",
+            Scope::Add => "WEBHOOKS:ADD",
+            Scope::Edit => "WEBHOOKS:EDIT",
+            Scope::Remove => "WEBHOOKS:REMOVE",
+        }
+    }
+}
+
+/// Why a call was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    /// No token, or one that matches no configured token: 401.
+    Unauthorized,
+    /// A known token without the scope: 403.
+    Forbidden,
+}
+
+/// The token a request presents, if any. `Authorization` wins when it carries a Bearer token;
+/// otherwise `x-api-key` is used.
+fn presented(headers: &HeaderMap) -> Option<&[u8]> {
+    let bearer = headers
+        .get(http::header::AUTHORIZATION)
+        .map(|v| v.as_bytes())
+        .and_then(|v| {
+            let (scheme, rest) = v.split_at(v.iter().position(|b| *b == b' ')?);
+            scheme
+                .eq_ignore_ascii_case(b"bearer")
+                .then(|| rest.trim_ascii())
+        });
+    bearer
+        .or_else(|| headers.get("x-api-key").map(|v| v.as_bytes().trim_ascii()))
+        .filter(|t| !t.is_empty())
+}
+
+/// Finds the caller's token and checks it has `scope`.
+pub fn authorize<'a>(
+    headers: &HeaderMap,
+    tokens: &'a [AdminToken],
+    scope: Scope,
+) -> Result<&'a AdminToken, Denied> {
+    let given = presented(headers).ok_or(Denied::Unauthorized)?;
+    // Compare against every token, without stopping at the first match, so the time taken does
+    // not tell which (or whether an earlier) token matched.
+    let mut found = None;
+    for token in tokens {
+        if constant_time_eq(given, token.secret.expose().as_bytes()) && found.is_none() {
+            found = Some(token);
+        }
+    }
+    let token = found.ok_or(Denied::Unauthorized)?;
+    if token.scopes.iter().any(|s| s == scope.name()) {
+        Ok(token)
+    } else {
+        Err(Denied::Forbidden)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+
+    fn tokens() -> Vec<AdminToken> {
+        vec![
+            AdminToken {
+                name: "viewer".into(),
+                secret: Secret::new("v-token"),
+                scopes: vec!["WEBHOOKS:VIEW".into()],
+            },
+            AdminToken {
+                name: "ops".into(),
+                secret: Secret::new("o-token"),
+                scopes: vec!["WEBHOOKS:VIEW".into(), "WEBHOOKS:REMOVE".into()],
+            },
+        ]
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn bearer_and_api_key_are_both_accepted() {
+        let t = tokens();
+        let h = headers(&[("authorization", "Bearer o-token")]);
+        assert_eq!(authorize(&h, &t, Scope::Remove).unwrap().name, "ops");
+        let h = headers(&[("authorization", "bearer  v-token ")]);
+        assert_eq!(authorize(&h, &t, Scope::View).unwrap().name, "viewer");
+        let h = headers(&[("x-api-key", "v-token")]);
+        assert_eq!(authorize(&h, &t, Scope::View).unwrap().name, "viewer");
+        // A Basic header does not hide a valid x-api-key.
+        let h = headers(&[("authorization", "Basic eDp5"), ("x-api-key", "o-token")]);
+        assert_eq!(authorize(&h, &t, Scope::View).unwrap().name, "ops");
+    }
+
+    #[test]
+    fn unknown_missing_and_unscoped_tokens_are_refused() {
+        let t = tokens();
+        let none = HeaderMap::new();
+        assert_eq!(
+            authorize(&none, &t, Scope::View).unwrap_err(),
+            Denied::Unauthorized
+        );
+        let wrong = headers(&[("authorization", "Bearer nope")]);
+        assert_eq!(
+            authorize(&wrong, &t, Scope::View).unwrap_err(),
+            Denied::Unauthorized
+        );
+        let empty = headers(&[("authorization", "Bearer ")]);
+        assert_eq!(
+            authorize(&empty, &t, Scope::View).unwrap_err(),
+            Denied::Unauthorized
+        );
+        let viewer = headers(&[("x-api-key", "v-token")]);
+        assert_eq!(
+            authorize(&viewer, &t, Scope::Add).unwrap_err(),
+            Denied::Forbidden
+        );
+    }
+}

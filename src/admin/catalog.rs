@@ -1,0 +1,149 @@
+//! Every listener the management API can show — the file's and the API's — with its metadata,
+//! and keeping the registry's API listeners in step with the store.
+
+use super::doc::{fingerprint, ListenerDoc};
+use super::render::{ManagedBy, Meta};
+use super::validation;
+use crate::app::App;
+use crate::config::{Config, ListenerSpec};
+use crate::store::{now_ms, ApiListenerRow, StoreError};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A listener with what the renderer needs.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub doc: ListenerDoc,
+    pub meta: Meta,
+}
+
+/// The document of a stored API listener; a row that does not parse (written by a newer
+/// version?) is reported and left out rather than failing every listing.
+fn stored_doc(row: &ApiListenerRow) -> Option<ListenerDoc> {
+    match serde_json::from_str(&row.doc) {
+        Ok(doc) => Some(doc),
+        Err(e) => {
+            tracing::error!(listener = %row.id, error = %e, "a stored API listener cannot be read");
+            None
+        }
+    }
+}
+
+/// The entry of a stored API listener.
+pub fn api_entry(row: &ApiListenerRow) -> Option<Entry> {
+    Some(Entry {
+        doc: stored_doc(row)?,
+        meta: Meta {
+            id: row.id.clone(),
+            managed_by: ManagedBy::Api,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            deleted_at: row.deleted_at,
+        },
+    })
+}
+
+fn config_entry(spec: &ListenerSpec, times: &HashMap<String, crate::store::ListenerTimes>) -> Entry {
+    // A listener loaded a moment ago may not have its times recorded yet.
+    let now = now_ms();
+    let t = times.get(&spec.id);
+    Entry {
+        doc: ListenerDoc::from(spec),
+        meta: Meta {
+            id: spec.id.clone(),
+            managed_by: ManagedBy::Config,
+            created_at: t.map_or(now, |t| t.created_at),
+            updated_at: t.map_or(now, |t| t.updated_at),
+            deleted_at: None,
+        },
+    }
+}
+
+/// Every listener: the file's in file order, then the API's oldest first (deleted ones included).
+pub async fn all(app: &App) -> Result<Vec<Entry>, StoreError> {
+    let config = app.registry.load().config.clone();
+    let times = app.store.config_listener_times().await?;
+    let mut out: Vec<Entry> = config
+        .listeners
+        .iter()
+        .map(|s| config_entry(s, &times))
+        .collect();
+    for row in app.store.api_listeners().await? {
+        out.extend(api_entry(&row));
+    }
+    Ok(out)
+}
+
+/// One listener by id, deleted API listeners included.
+pub async fn find(app: &App, id: &str) -> Result<Option<Entry>, StoreError> {
+    let config = app.registry.load().config.clone();
+    if let Some(spec) = config.listeners.iter().find(|l| l.id == id) {
+        let times = app.store.config_listener_times().await?;
+        return Ok(Some(config_entry(spec, &times)));
+    }
+    Ok(app
+        .store
+        .api_listener(id)
+        .await?
+        .as_ref()
+        .and_then(api_entry))
+}
+
+/// True when `id` is a listener of the file (it then answers 409 to PUT and DELETE).
+pub fn is_config_listener(config: &Config, id: &str) -> bool {
+    config.listeners.iter().any(|l| l.id == id)
+}
+
+/// The file listener, if any, that has (provider, account).
+pub fn config_owner<'a>(config: &'a Config, provider: &str, account: &str) -> Option<&'a str> {
+    config
+        .listeners
+        .iter()
+        .find(|l| l.provider == provider && l.account_id == account)
+        .map(|l| l.id.as_str())
+}
+
+/// Records when each file listener was first loaded and last changed. Runs at start and after
+/// every reload.
+pub async fn sync_config_times(app: &App) -> Result<(), StoreError> {
+    let config = app.registry.load().config.clone();
+    let hashes = config
+        .listeners
+        .iter()
+        .map(|l| (l.id.clone(), fingerprint(&ListenerDoc::from(&**l))))
+        .collect();
+    app.store.sync_config_listeners(hashes, now_ms()).await?;
+    Ok(())
+}
+
+/// Builds every live API listener from the store under the running configuration and hands
+/// them to the registry. Runs at start and after every reload, since the file's providers and
+/// `allow_targets` decide what an API listener may be.
+pub async fn load_api_listeners(app: &App) -> Result<usize, StoreError> {
+    let config = app.registry.load().config.clone();
+    let mut specs = Vec::new();
+    for row in app.store.api_listeners().await? {
+        if row.deleted_at.is_some() {
+            continue;
+        }
+        let Some(doc) = stored_doc(&row) else {
+            continue;
+        };
+        match validation::check(&row.id, &doc, &config) {
+            Ok(spec) => specs.push(Arc::new(spec)),
+            Err(problems) => {
+                for p in problems {
+                    tracing::error!(
+                        listener = %row.id,
+                        "API listener not active under the current configuration: {}: {}",
+                        p.field,
+                        p.message
+                    );
+                }
+            }
+        }
+    }
+    let n = specs.len();
+    app.registry.set_api_listeners(specs);
+    Ok(n)
+}

@@ -1,0 +1,120 @@
+//! Receiver health in memory: unbroken failure runs, pauses after `pause_after`, recoveries.
+
+use crate::store::health::ReceiverHealth;
+use dashmap::DashMap;
+
+/// What an attempt's result changed about its receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    /// The first failure after a success (or ever).
+    StartedFailing,
+    /// Failing for longer than `pause_after`: stop attempting until resumed.
+    Paused { failing_since: i64 },
+    /// A success after failures.
+    Recovered { failing_since: i64 },
+}
+
+/// The health of every receiver that is failing or paused; healthy ones are absent.
+#[derive(Default)]
+pub struct HealthBook {
+    map: DashMap<String, ReceiverHealth>,
+}
+
+impl HealthBook {
+    /// Starts from what the store remembers.
+    pub fn load(entries: Vec<(String, ReceiverHealth)>) -> HealthBook {
+        HealthBook {
+            map: entries.into_iter().collect(),
+        }
+    }
+
+    pub fn is_paused(&self, key: &str) -> bool {
+        self.map.get(key).is_some_and(|h| h.paused_at.is_some())
+    }
+
+    pub fn paused_keys(&self) -> Vec<String> {
+        self.map
+            .iter()
+            .filter(|e| e.paused_at.is_some())
+            .map(|e| e.key().clone())
+            .collect()
+    }
+
+    pub fn get(&self, key: &str) -> ReceiverHealth {
+        self.map.get(key).map(|h| h.clone()).unwrap_or_default()
+    }
+
+    /// Notes an attempt's result and says what changed.
+    pub fn on_result(
+        &self,
+        key: &str,
+        ok: bool,
+        now_ms: i64,
+        pause_after_ms: i64,
+    ) -> Option<Transition> {
+        if ok {
+            let (_, old) = self.map.remove(key)?;
+            return old.failing_since.map(|since| Transition::Recovered {
+                failing_since: since,
+            });
+        }
+        let mut entry = self.map.entry(key.to_string()).or_default();
+        match entry.failing_since {
+            None => {
+                entry.failing_since = Some(now_ms);
+                Some(Transition::StartedFailing)
+            }
+            Some(since) if entry.paused_at.is_none() && now_ms - since >= pause_after_ms => {
+                entry.paused_at = Some(now_ms);
+                Some(Transition::Paused {
+                    failing_since: since,
+                })
+            }
+            Some(_) => None,
+        }
+    }
+
+    /// Lifts a pause; the failure run starts again from the next failure. True if it was paused.
+    pub fn resume(&self, key: &str) -> bool {
+        self.map
+            .remove(key)
+            .is_some_and(|(_, h)| h.paused_at.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failing_then_paused_then_recovered() {
+        let book = HealthBook::default();
+        assert_eq!(
+            book.on_result("r", false, 1_000, 5_000),
+            Some(Transition::StartedFailing)
+        );
+        assert_eq!(book.on_result("r", false, 3_000, 5_000), None);
+        assert!(!book.is_paused("r"));
+        assert_eq!(
+            book.on_result("r", false, 6_000, 5_000),
+            Some(Transition::Paused {
+                failing_since: 1_000
+            })
+        );
+        assert!(book.is_paused("r"));
+        assert_eq!(book.paused_keys(), vec!["r".to_string()]);
+        assert!(book.resume("r"));
+        assert!(!book.is_paused("r"));
+        assert_eq!(
+            book.on_result("r", false, 7_000, 5_000),
+            Some(Transition::StartedFailing)
+        );
+        assert_eq!(
+            book.on_result("r", true, 8_000, 5_000),
+            Some(Transition::Recovered {
+                failing_since: 7_000
+            })
+        );
+        assert_eq!(book.on_result("r", true, 9_000, 5_000), None);
+    }
+}

@@ -1,0 +1,303 @@
+//! Listeners made through the management API, and when each listener of the file was first
+//! loaded and last changed.
+
+use super::{Store, StoreError};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::collections::HashMap;
+
+/// One API-made listener as stored. `doc` is its JSON document with secrets in clear: the store
+/// is the only place they are kept, so the gateway can rebuild the listener after a restart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiListenerRow {
+    pub id: String,
+    pub provider: String,
+    pub account_id: String,
+    pub doc: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Set by a soft delete.
+    pub deleted_at: Option<i64>,
+}
+
+/// When a listener of `listeners.toml` was first loaded and when its definition last changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListenerTimes {
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What a write of an API listener came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenerWrite {
+    Done,
+    /// Another live API listener has the same (provider, account).
+    Clash,
+    /// No live listener with that id.
+    Missing,
+}
+
+const COLUMNS: &str = "id, provider, account_id, doc, created_at, updated_at, deleted_at";
+
+fn row(r: &Row<'_>) -> rusqlite::Result<ApiListenerRow> {
+    Ok(ApiListenerRow {
+        id: r.get(0)?,
+        provider: r.get(1)?,
+        account_id: r.get(2)?,
+        doc: r.get(3)?,
+        created_at: r.get(4)?,
+        updated_at: r.get(5)?,
+        deleted_at: r.get(6)?,
+    })
+}
+
+/// True when a live API listener other than `id` has (provider, account).
+fn clashes(conn: &Connection, id: &str, provider: &str, account: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT 1 FROM api_listeners WHERE provider = ?1 AND account_id = ?2 AND deleted_at IS NULL AND id <> ?3",
+    )?
+    .query_row(params![provider, account, id], |_| Ok(()))
+    .optional()
+    .map(|found| found.is_some())
+}
+
+impl Store {
+    /// Every API listener, deleted ones included, oldest first.
+    pub async fn api_listeners(&self) -> Result<Vec<ApiListenerRow>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM api_listeners ORDER BY created_at, id"
+            ))?;
+            let rows = stmt.query_map([], row)?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// One API listener, deleted or not.
+    pub async fn api_listener(&self, id: &str) -> Result<Option<ApiListenerRow>, StoreError> {
+        let id = id.to_string();
+        self.read(move |conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM api_listeners WHERE id = ?1"
+            ))?
+            .query_row([id], row)
+            .optional()
+        })
+        .await
+    }
+
+    /// Stores a new API listener unless a live one already has its (provider, account).
+    pub async fn insert_api_listener(
+        &self,
+        new: ApiListenerRow,
+    ) -> Result<ListenerWrite, StoreError> {
+        self.write(move |conn| {
+            if clashes(conn, &new.id, &new.provider, &new.account_id)? {
+                return Ok(ListenerWrite::Clash);
+            }
+            conn.prepare_cached(&format!(
+                "INSERT INTO api_listeners ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)"
+            ))?
+            .execute(params![
+                new.id,
+                new.provider,
+                new.account_id,
+                new.doc,
+                new.created_at,
+                new.updated_at
+            ])?;
+            Ok(ListenerWrite::Done)
+        })
+        .await
+    }
+
+    /// Replaces the document of a live API listener (`created_at` and `deleted_at` are kept).
+    pub async fn update_api_listener(
+        &self,
+        changed: ApiListenerRow,
+    ) -> Result<ListenerWrite, StoreError> {
+        self.write(move |conn| {
+            if clashes(conn, &changed.id, &changed.provider, &changed.account_id)? {
+                return Ok(ListenerWrite::Clash);
+            }
+            let n = conn
+                .prepare_cached(
+                    "UPDATE api_listeners SET provider = ?2, account_id = ?3, doc = ?4, updated_at = ?5
+                     WHERE id = ?1 AND deleted_at IS NULL",
+                )?
+                .execute(params![
+                    changed.id,
+                    changed.provider,
+                    changed.account_id,
+                    changed.doc,
+                    changed.updated_at
+                ])?;
+            Ok(if n == 1 {
+                ListenerWrite::Done
+            } else {
+                ListenerWrite::Missing
+            })
+        })
+        .await
+    }
+
+    /// Soft-deletes a live API listener: the row stays, with `deleted_at` set.
+    pub async fn delete_api_listener(
+        &self,
+        id: &str,
+        at: i64,
+    ) -> Result<ListenerWrite, StoreError> {
+        let id = id.to_string();
+        self.write(move |conn| {
+            let n = conn
+                .prepare_cached(
+                    "UPDATE api_listeners SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
+                )?
+                .execute(params![id, at])?;
+            Ok(if n == 1 {
+                ListenerWrite::Done
+            } else {
+                ListenerWrite::Missing
+            })
+        })
+        .await
+    }
+
+    /// Records the definition hash of every listener of the file: a new id is created now, a
+    /// changed hash is updated now, an unchanged one keeps its times. Returns the times of all.
+    pub async fn sync_config_listeners(
+        &self,
+        hashes: Vec<(String, String)>,
+        now: i64,
+    ) -> Result<HashMap<String, ListenerTimes>, StoreError> {
+        self.write(move |conn| {
+            let mut upsert = conn.prepare_cached(
+                "INSERT INTO config_listeners (id, hash, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
+                 ON CONFLICT(id) DO UPDATE SET hash = excluded.hash, updated_at = excluded.updated_at
+                 WHERE config_listeners.hash <> excluded.hash",
+            )?;
+            for (id, hash) in &hashes {
+                upsert.execute(params![id, hash, now])?;
+            }
+            config_times(conn)
+        })
+        .await
+    }
+
+    /// The load history of every listener the file ever had.
+    pub async fn config_listener_times(
+        &self,
+    ) -> Result<HashMap<String, ListenerTimes>, StoreError> {
+        self.read(config_times).await
+    }
+}
+
+fn config_times(conn: &Connection) -> rusqlite::Result<HashMap<String, ListenerTimes>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, created_at, updated_at FROM config_listeners")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            ListenerTimes {
+                created_at: r.get(1)?,
+                updated_at: r.get(2)?,
+            },
+        ))
+    })?;
+    rows.collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listener(id: &str, account: &str) -> ApiListenerRow {
+        ApiListenerRow {
+            id: id.into(),
+            provider: "smoobu".into(),
+            account_id: account.into(),
+            doc: "{}".into(),
+            created_at: 1,
+            updated_at: 1,
+            deleted_at: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_account_is_taken_until_its_listener_is_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db"), 16).unwrap();
+        assert_eq!(
+            store
+                .insert_api_listener(listener("a", "acc"))
+                .await
+                .unwrap(),
+            ListenerWrite::Done
+        );
+        assert_eq!(
+            store
+                .insert_api_listener(listener("b", "acc"))
+                .await
+                .unwrap(),
+            ListenerWrite::Clash
+        );
+        assert_eq!(
+            store.delete_api_listener("a", 5).await.unwrap(),
+            ListenerWrite::Done
+        );
+        assert_eq!(
+            store.delete_api_listener("a", 6).await.unwrap(),
+            ListenerWrite::Missing
+        );
+        assert_eq!(
+            store
+                .insert_api_listener(listener("b", "acc"))
+                .await
+                .unwrap(),
+            ListenerWrite::Done
+        );
+        let a = store.api_listener("a").await.unwrap().unwrap();
+        assert_eq!(a.deleted_at, Some(5));
+        assert_eq!(store.api_listeners().await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn config_times_change_only_with_the_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db"), 16).unwrap();
+        let t = store
+            .sync_config_listeners(vec![("l".into(), "h1".into())], 100)
+            .await
+            .unwrap();
+        assert_eq!(
+            t["l"],
+            ListenerTimes {
+                created_at: 100,
+                updated_at: 100
+            }
+        );
+        let t = store
+            .sync_config_listeners(vec![("l".into(), "h1".into())], 200)
+            .await
+            .unwrap();
+        assert_eq!(
+            t["l"],
+            ListenerTimes {
+                created_at: 100,
+                updated_at: 100
+            }
+        );
+        let t = store
+            .sync_config_listeners(vec![("l".into(), "h2".into())], 300)
+            .await
+            .unwrap();
+        assert_eq!(
+            t["l"],
+            ListenerTimes {
+                created_at: 100,
+                updated_at: 300
+            }
+        );
+    }
+}
