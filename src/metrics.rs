@@ -6,7 +6,34 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// Status codes and outcomes the listener endpoint can answer with; their counters are made
+/// once per provider so that counting a request is one atomic add, with no lock.
+const CODES: [u16; 11] = [200, 400, 401, 403, 404, 405, 408, 413, 429, 500, 503];
+const OUTCOMES: [&str; 13] = [
+    "accepted",
+    "filtered",
+    "duplicate",
+    "unavailable",
+    "listener_not_found",
+    "method_not_allowed",
+    "ip_not_allowed",
+    "rate_limited",
+    "payload_too_large",
+    "unauthorized",
+    "invalid_payload",
+    "request_timeout",
+    "not_found",
+];
+
+/// One provider's request and event counters, ready to increment.
+struct ProviderCounters {
+    codes: Vec<(u16, Counter)>,
+    outcomes: Vec<(&'static str, Counter)>,
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -34,6 +61,9 @@ pub struct Metrics {
     attempt_duration: Histogram,
     ingest_duration: Histogram,
     pending: Gauge,
+    /// Read without locking on every request; replaced (under `grow`) when a new provider appears.
+    by_provider: arc_swap::ArcSwap<HashMap<String, Arc<ProviderCounters>>>,
+    grow: Mutex<()>,
 }
 
 /// Buckets from 0.5 ms to 30 s: acks are milliseconds, slow receivers are seconds.
@@ -91,6 +121,8 @@ impl Default for Metrics {
             attempt_duration,
             ingest_duration,
             pending,
+            by_provider: Default::default(),
+            grow: Mutex::new(()),
         }
     }
 }
@@ -98,19 +130,72 @@ impl Default for Metrics {
 impl Metrics {
     /// One listener request: its provider, HTTP status, outcome and duration.
     pub fn observe_request(&self, provider: &str, code: u16, status: &str, took: Duration) {
-        self.requests
-            .get_or_create(&RequestLabels {
-                provider: provider.to_string(),
-                code,
-            })
-            .inc();
-        self.events
-            .get_or_create(&EventLabels {
-                provider: provider.to_string(),
-                status: status.to_string(),
-            })
-            .inc();
+        let counters = self.provider_counters(provider);
+        match counters.codes.iter().find(|(c, _)| *c == code) {
+            Some((_, counter)) => {
+                counter.inc();
+            }
+            None => {
+                self.requests
+                    .get_or_create(&RequestLabels {
+                        provider: provider.to_string(),
+                        code,
+                    })
+                    .inc();
+            }
+        }
+        match counters.outcomes.iter().find(|(o, _)| *o == status) {
+            Some((_, counter)) => {
+                counter.inc();
+            }
+            None => {
+                self.events
+                    .get_or_create(&EventLabels {
+                        provider: provider.to_string(),
+                        status: status.to_string(),
+                    })
+                    .inc();
+            }
+        }
         self.ingest_duration.observe(took.as_secs_f64());
+    }
+
+    fn provider_counters(&self, provider: &str) -> Arc<ProviderCounters> {
+        if let Some(c) = self.by_provider.load().get(provider) {
+            return c.clone();
+        }
+        let _guard = self.grow.lock().expect("metrics lock");
+        if let Some(c) = self.by_provider.load().get(provider) {
+            return c.clone();
+        }
+        // A counter is a shared handle: the clones kept here are the series the families
+        // export. Made up front, every series starts at 0, which also gives rate() its start.
+        let counters = Arc::new(ProviderCounters {
+            codes: CODES
+                .iter()
+                .map(|&code| {
+                    let labels = RequestLabels {
+                        provider: provider.to_string(),
+                        code,
+                    };
+                    (code, self.requests.get_or_create(&labels).clone())
+                })
+                .collect(),
+            outcomes: OUTCOMES
+                .iter()
+                .map(|&status| {
+                    let labels = EventLabels {
+                        provider: provider.to_string(),
+                        status: status.to_string(),
+                    };
+                    (status, self.events.get_or_create(&labels).clone())
+                })
+                .collect(),
+        });
+        let mut map = HashMap::clone(&self.by_provider.load());
+        map.insert(provider.to_string(), counters.clone());
+        self.by_provider.store(Arc::new(map));
+        counters
     }
 
     /// One delivery attempt: `succeeded`, `retrying`, `failed` or `blocked`.
