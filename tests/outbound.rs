@@ -359,6 +359,31 @@ async fn a_slow_receiver_does_not_slow_the_others() {
 }
 
 #[tokio::test]
+async fn retries_of_a_fast_receiver_are_not_stuck_behind_a_slow_receivers_backlog() {
+    let slow = Receiver::start().await;
+    slow.set_delay(Duration::from_millis(1000));
+    let flaky = Receiver::start().await;
+    flaky.fail_next(20, 500);
+    let cfg = two_receivers(&slow.url("/slow"), &flaky.url("/flaky"), "").replace(
+        "[delivery]",
+        "[delivery]\nreceiver_concurrency = 2\nconcurrency = 8\nretry_schedule = [\"100ms\"]",
+    );
+    let gw = Gateway::start(&cfg);
+    // 300 events: the slow receiver's backlog (~2/s) is far longer than one look at the store.
+    send(&gw, 300).await;
+    // The flaky receiver's 20 retries come from the store, behind the slow receiver's rows.
+    assert!(
+        wait_until(Duration::from_secs(20), || flaky.count() >= 320).await,
+        "the fast receiver got {} of 320 requests",
+        flaky.count()
+    );
+    assert!(
+        slow.count() < 100,
+        "the slow receiver should still have a backlog"
+    );
+}
+
+#[tokio::test]
 async fn forwarded_headers_are_copied_but_never_hop_by_hop_or_host() {
     let receiver = Receiver::start().await;
     let cfg = format!(

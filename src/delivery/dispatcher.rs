@@ -27,6 +27,8 @@ use tokio_util::task::TaskTracker;
 const FRESH_QUEUE: usize = 16_384;
 /// Finished delivery ids remembered so a late fresh copy is not sent again.
 const RECENT_DONE: usize = 65_536;
+/// How often the store may be searched past a slow receiver's backlog for other receivers' rows.
+const DEEP_EVERY: Duration = Duration::from_millis(250);
 /// The longest the dispatcher sleeps without looking at the store.
 const MAX_IDLE: Duration = Duration::from_secs(5);
 
@@ -159,6 +161,7 @@ pub fn start(
         recent_set: HashSet::new(),
         tracker: tracker.clone(),
         wake_at: None,
+        last_deep: std::time::Instant::now(),
     };
     let main = tokio::spawn(state.run(shutdown));
     (handle, Dispatcher { tracker, main })
@@ -177,6 +180,8 @@ struct Loop {
     tracker: TaskTracker,
     /// When the next known retry falls due (Unix ms).
     wake_at: Option<i64>,
+    /// When the store was last searched past skipped receivers' rows (an expensive query).
+    last_deep: std::time::Instant,
 }
 
 impl Loop {
@@ -297,10 +302,15 @@ impl Loop {
         saturated.extend(self.handle.health.paused_keys());
         let now = now_ms();
         let limit = free + self.inflight.len();
+        let deep = self.last_deep.elapsed() >= DEEP_EVERY;
+        if deep {
+            self.last_deep = std::time::Instant::now();
+        }
+        let skipping = !saturated.is_empty();
         let jobs = match self
             .shared
             .store
-            .due_deliveries(now, limit, saturated)
+            .due_deliveries(now, limit, saturated, deep)
             .await
         {
             Ok(jobs) => jobs,
@@ -322,6 +332,11 @@ impl Loop {
         if fetched >= limit && started > 0 {
             // There may be more due than we could take.
             self.handle.overflow.store(true, Ordering::Release);
+        }
+        if skipping && !deep && started < free {
+            // Rows of other receivers may be hidden behind the skipped ones: look deeper soon.
+            let at = now + DEEP_EVERY.as_millis() as i64;
+            self.wake_at = Some(self.wake_at.map_or(at, |w| w.min(at)));
         }
         if let Ok(Some(next)) = self.shared.store.next_due_after(now).await {
             self.wake_at = Some(self.wake_at.map_or(next, |w| w.min(next)));

@@ -3,19 +3,20 @@
 use super::{AttemptRecord, DeliveryJob, NextStep, Store, StoreError, StoredEvent};
 use bytes::Bytes;
 use rusqlite::{params, Connection, OptionalExtension, Row};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 impl Store {
     /// Pending deliveries due at `now_ms`, oldest first, skipping receivers in `skip_receivers`
-    /// (those already at their concurrency cap).
+    /// (those at their concurrency cap, or paused); `deep` also looks past a long run of their rows.
     pub async fn due_deliveries(
         &self,
         now_ms: i64,
         limit: usize,
         skip_receivers: Vec<String>,
+        deep: bool,
     ) -> Result<Vec<DeliveryJob>, StoreError> {
-        self.read(move |conn| due(conn, now_ms, limit, &skip_receivers))
+        self.read(move |conn| due(conn, now_ms, limit, &skip_receivers, deep))
             .await
     }
 
@@ -70,30 +71,66 @@ fn due(
     now_ms: i64,
     limit: usize,
     skip: &[String],
+    deep: bool,
 ) -> rusqlite::Result<Vec<DeliveryJob>> {
+    let skip_set: HashSet<&str> = skip.iter().map(String::as_str).collect();
     // The partial index on next_attempt_at keeps this cheap however large the backlog.
+    // Over-fetch a little so rows of saturated or paused receivers do not hide the others.
+    let fetch = (limit + skip.len() * 4).min(limit * 8 + 64);
     let mut stmt = conn.prepare_cached(
         "SELECT d.id, d.listener_id, d.receiver_url, d.attempt_count, d.event_seq
          FROM deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
          ORDER BY d.next_attempt_at LIMIT ?2",
     )?;
-    // Over-fetch a little so rows of saturated receivers do not starve the others.
-    let fetch = (limit + skip.len() * 4).min(limit * 8 + 64);
-    let rows = stmt.query_map(params![now_ms, fetch as i64], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, u32>(3)?,
-            r.get::<_, i64>(4)?,
-        ))
-    })?;
-    let mut events: HashMap<i64, Arc<StoredEvent>> = HashMap::new();
+    let rows: Vec<DueRow> = stmt
+        .query_map(params![now_ms, fetch as i64], due_row)?
+        .collect::<Result<_, _>>()?;
+    let window_full = rows.len() == fetch;
     let mut jobs = Vec::new();
-    for row in rows {
-        let (delivery_id, listener_id, receiver_url, attempt_count, event_seq) = row?;
-        let receiver_key = format!("{listener_id} {receiver_url}");
-        if skip.contains(&receiver_key) {
+    let mut events: HashMap<i64, Arc<StoredEvent>> = HashMap::new();
+    collect_jobs(conn, rows, &skip_set, limit, &mut events, &mut jobs)?;
+    if deep && window_full && jobs.len() < limit && !skip.is_empty() {
+        // The window was all skipped receivers' rows (one slow receiver's long backlog): look
+        // past them so that the others' due deliveries are not stuck behind it. This walks the
+        // skipped rows in SQLite, so the dispatcher asks for it only now and then.
+        let mut stmt = conn.prepare_cached(
+            "SELECT d.id, d.listener_id, d.receiver_url, d.attempt_count, d.event_seq
+             FROM deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
+               AND (d.listener_id || ' ' || d.receiver_url) NOT IN (SELECT value FROM json_each(?2))
+             ORDER BY d.next_attempt_at LIMIT ?3",
+        )?;
+        let skipped = serde_json::to_string(skip).unwrap_or_else(|_| "[]".into());
+        let rows: Vec<DueRow> = stmt
+            .query_map(params![now_ms, skipped, (limit * 2) as i64], due_row)?
+            .collect::<Result<_, _>>()?;
+        let seen: HashSet<i64> = jobs.iter().map(|j| j.delivery_id).collect();
+        let rows = rows.into_iter().filter(|r| !seen.contains(&r.0)).collect();
+        collect_jobs(conn, rows, &skip_set, limit, &mut events, &mut jobs)?;
+    }
+    Ok(jobs)
+}
+
+/// (delivery id, listener id, receiver url, attempts made, event seq)
+type DueRow = (i64, String, String, u32, i64);
+
+fn due_row(r: &Row<'_>) -> rusqlite::Result<DueRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+/// Turns due rows into jobs (loading each event once), up to `limit` jobs in all.
+fn collect_jobs(
+    conn: &Connection,
+    rows: Vec<DueRow>,
+    skip: &HashSet<&str>,
+    limit: usize,
+    events: &mut HashMap<i64, Arc<StoredEvent>>,
+    jobs: &mut Vec<DeliveryJob>,
+) -> rusqlite::Result<()> {
+    for (delivery_id, listener_id, receiver_url, attempt_count, event_seq) in rows {
+        if jobs.len() >= limit {
+            break;
+        }
+        if skip.contains(format!("{listener_id} {receiver_url}").as_str()) {
             continue;
         }
         let event = match events.get(&event_seq) {
@@ -114,11 +151,8 @@ fn due(
             attempt_count,
             event,
         });
-        if jobs.len() >= limit {
-            break;
-        }
     }
-    Ok(jobs)
+    Ok(())
 }
 
 /// Loads one event by its sequence number.
