@@ -83,6 +83,13 @@ pub async fn serve<H, F>(
             let _permit = permit;
             match tls {
                 None => {
+                    // hyper's header timer starts with the first byte; a client that connects
+                    // and sends nothing would hold its slot forever without this.
+                    let mut first = [0u8; 1];
+                    match tokio::time::timeout(header_timeout, stream.peek(&mut first)).await {
+                        Ok(Ok(n)) if n > 0 => {}
+                        _ => return,
+                    }
                     let conn = builder.serve_connection(TokioIo::new(stream), service);
                     let _ = watcher.watch(conn.into_owned()).await;
                 }

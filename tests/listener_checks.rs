@@ -339,3 +339,16 @@ async fn slow_client_that_never_finishes_its_headers_is_cut_off() {
     assert!(closed.is_ok(), "the connection was still open after 10 s");
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+#[tokio::test]
+async fn a_client_that_connects_and_sends_nothing_is_cut_off() {
+    let receiver = Receiver::start().await;
+    let gw = Gateway::start(&config(&receiver.url("/in")));
+    let mut stream = tokio::net::TcpStream::connect(gw.public).await.unwrap();
+    let mut buf = [0u8; 16];
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "the idle connection was not closed: {read:?}"
+    );
+}
