@@ -74,6 +74,10 @@ async fn serve(cfg: Config, path: PathBuf, overrides: Overrides) -> Result<(), S
         .map_err(|e| format!("{}: {e}", cfg.store.path.display()))?;
     let server_cfg = cfg.server.clone();
     let registry = Arc::new(Registry::new(cfg));
+    // API-made listeners join before delivery starts, so their pending deliveries find them.
+    let api_listeners = crate::admin::catalog::load_api_listeners(&store, &registry)
+        .await
+        .map_err(|e| e.to_string())?;
     let metrics = Arc::new(Metrics::default());
     let pending = store.pending_count().await.map_err(|e| e.to_string())?;
     metrics.pending_set(pending);
@@ -96,6 +100,9 @@ async fn serve(cfg: Config, path: PathBuf, overrides: Overrides) -> Result<(), S
         dispatcher: dispatch,
         metrics,
     });
+    crate::admin::catalog::sync_config(&app, None)
+        .await
+        .map_err(|e| e.to_string())?;
     let retention_task = tokio::spawn(crate::retention::run(
         store.clone(),
         registry.clone(),
@@ -120,6 +127,7 @@ async fn serve(cfg: Config, path: PathBuf, overrides: Overrides) -> Result<(), S
         admin = %admin.local_addr().map_err(|e| e.to_string())?,
         tls = tls.is_some(),
         pending,
+        api_listeners,
         "listening"
     );
     let limits = Limits {
@@ -146,7 +154,7 @@ async fn serve(cfg: Config, path: PathBuf, overrides: Overrides) -> Result<(), S
         GRACE,
     ));
 
-    wait_for_stop(&registry, &path, &overrides).await;
+    wait_for_stop(&app, &path, &overrides).await;
     tracing::info!("stopping: no new connections; finishing requests in flight");
     stop_http.cancel();
     let _ = public_task.await;
@@ -164,7 +172,7 @@ async fn serve(cfg: Config, path: PathBuf, overrides: Overrides) -> Result<(), S
 }
 
 /// Runs until SIGINT or SIGTERM, reloading the config on SIGHUP or when the file changes.
-async fn wait_for_stop(registry: &Registry, path: &Path, overrides: &Overrides) {
+async fn wait_for_stop(app: &App, path: &Path, overrides: &Overrides) {
     let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
@@ -182,13 +190,13 @@ async fn wait_for_stop(registry: &Registry, path: &Path, overrides: &Overrides) 
             _ = int.recv() => return,
             _ = hup.recv() => {
                 seen = modified(path);
-                reload(registry, path, overrides, "SIGHUP");
+                reload(app, path, overrides, "SIGHUP").await;
             }
             _ = tick.tick() => {
                 let now = modified(path);
                 if now != seen {
                     seen = now;
-                    reload(registry, path, overrides, "file change");
+                    reload(app, path, overrides, "file change").await;
                 }
             }
         }
@@ -201,7 +209,10 @@ fn modified(path: &Path) -> Option<(SystemTime, u64)> {
 }
 
 /// Swaps in the new file if it is valid; otherwise logs every error and keeps the running config.
-fn reload(registry: &Registry, path: &Path, overrides: &Overrides, why: &str) {
+/// API-made listeners stay: they are checked again under the new file (its providers and
+/// `allow_targets`), and unchanged listeners and receivers keep their rate limiters.
+async fn reload(app: &App, path: &Path, overrides: &Overrides, why: &str) {
+    let registry = &app.registry;
     match config::load(path) {
         Ok(mut cfg) => {
             overrides.apply(&mut cfg);
@@ -222,8 +233,25 @@ fn reload(registry: &Registry, path: &Path, overrides: &Overrides, why: &str) {
                 tracing::warn!("{w}");
             }
             let n = cfg.listeners.len();
+            // Hold off API edits, so none lands between reading the API listeners and swapping.
+            let _edit = registry.edits.lock().await;
             registry.replace(cfg);
-            tracing::info!(listeners = n, trigger = why, "configuration reloaded");
+            let api = match crate::admin::catalog::load_api_listeners(&app.store, registry).await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the API listeners; keeping the ones in service");
+                    registry.load().listeners().count().saturating_sub(n)
+                }
+            };
+            if let Err(e) = crate::admin::catalog::sync_config(app, Some(&old)).await {
+                tracing::error!(error = %e, "cannot record the listeners' load times");
+            }
+            tracing::info!(
+                listeners = n,
+                api_listeners = api,
+                trigger = why,
+                "configuration reloaded"
+            );
         }
         Err(errors) => {
             for line in errors.to_string().lines() {

@@ -51,11 +51,10 @@ fn presented(headers: &HeaderMap) -> Option<&[u8]> {
         .filter(|t| !t.is_empty())
 }
 
-/// Finds the caller's token and checks it has `scope`.
-pub fn authorize<'a>(
+/// Finds the caller's token: `Unauthorized` without one or with one that matches none.
+pub fn identify<'a>(
     headers: &HeaderMap,
     tokens: &'a [AdminToken],
-    scope: Scope,
 ) -> Result<&'a AdminToken, Denied> {
     let given = presented(headers).ok_or(Denied::Unauthorized)?;
     // Compare against every token, without stopping at the first match, so the time taken does
@@ -66,9 +65,13 @@ pub fn authorize<'a>(
             found = Some(token);
         }
     }
-    let token = found.ok_or(Denied::Unauthorized)?;
+    found.ok_or(Denied::Unauthorized)
+}
+
+/// Checks a known token has `scope`: `Forbidden` otherwise.
+pub fn permit(token: &AdminToken, scope: Scope) -> Result<(), Denied> {
     if token.scopes.iter().any(|s| s == scope.name()) {
-        Ok(token)
+        Ok(())
     } else {
         Err(Denied::Forbidden)
     }
@@ -78,6 +81,15 @@ pub fn authorize<'a>(
 mod tests {
     use super::*;
     use crate::config::Secret;
+
+    fn authorize<'a>(
+        headers: &HeaderMap,
+        tokens: &'a [AdminToken],
+        scope: Scope,
+    ) -> Result<&'a AdminToken, Denied> {
+        let token = identify(headers, tokens)?;
+        permit(token, scope).map(|()| token)
+    }
 
     fn tokens() -> Vec<AdminToken> {
         vec![

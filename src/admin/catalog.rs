@@ -6,7 +6,8 @@ use super::render::{ManagedBy, Meta};
 use super::validation;
 use crate::app::App;
 use crate::config::{Config, ListenerSpec};
-use crate::store::{now_ms, ApiListenerRow, StoreError};
+use crate::registry::Registry;
+use crate::store::{now_ms, ApiListenerRow, Store, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -43,7 +44,10 @@ pub fn api_entry(row: &ApiListenerRow) -> Option<Entry> {
     })
 }
 
-fn config_entry(spec: &ListenerSpec, times: &HashMap<String, crate::store::ListenerTimes>) -> Entry {
+fn config_entry(
+    spec: &ListenerSpec,
+    times: &HashMap<String, crate::store::ListenerTimes>,
+) -> Entry {
     // A listener loaded a moment ago may not have its times recorded yet.
     let now = now_ms();
     let t = times.get(&spec.id);
@@ -103,26 +107,55 @@ pub fn config_owner<'a>(config: &'a Config, provider: &str, account: &str) -> Op
         .map(|l| l.id.as_str())
 }
 
-/// Records when each file listener was first loaded and last changed. Runs at start and after
-/// every reload.
-pub async fn sync_config_times(app: &App) -> Result<(), StoreError> {
+/// Records when each file listener was first loaded and last changed, and tells the system
+/// webhooks: `account.created` for a listener loaded for the first time, `account.updated` for
+/// one whose definition changed, `account.deleted` for one gone since `previous` (a reload).
+pub async fn sync_config(app: &App, previous: Option<&Config>) -> Result<(), StoreError> {
     let config = app.registry.load().config.clone();
     let hashes = config
         .listeners
         .iter()
         .map(|l| (l.id.clone(), fingerprint(&ListenerDoc::from(&**l))))
         .collect();
-    app.store.sync_config_listeners(hashes, now_ms()).await?;
+    let before = app.store.config_listener_times().await?;
+    let after = app.store.sync_config_listeners(hashes, now_ms()).await?;
+    for spec in &config.listeners {
+        let event = match (before.get(&spec.id), after.get(&spec.id)) {
+            (None, _) => "account.created",
+            (Some(b), Some(a)) if b.updated_at != a.updated_at => "account.updated",
+            _ => continue,
+        };
+        announce(app, event, spec, ManagedBy::Config);
+    }
+    for spec in previous.map(|p| p.listeners.as_slice()).unwrap_or_default() {
+        if !is_config_listener(&config, &spec.id) {
+            announce(app, "account.deleted", spec, ManagedBy::Config);
+        }
+    }
     Ok(())
 }
 
+/// Sends a listener lifecycle event to the system webhooks, off the caller's path.
+pub fn announce(app: &App, event_type: &'static str, spec: &ListenerSpec, by: ManagedBy) {
+    let data = crate::system_events::listener_data(spec, by.name());
+    let (store, registry, dispatcher) = (
+        app.store.clone(),
+        app.registry.clone(),
+        app.dispatcher.clone(),
+    );
+    tokio::spawn(async move {
+        crate::system_events::emit(&store, &registry, &dispatcher, event_type, true, data).await;
+    });
+}
+
 /// Builds every live API listener from the store under the running configuration and hands
-/// them to the registry. Runs at start and after every reload, since the file's providers and
-/// `allow_targets` decide what an API listener may be.
-pub async fn load_api_listeners(app: &App) -> Result<usize, StoreError> {
-    let config = app.registry.load().config.clone();
+/// them to the registry. Runs at start (before delivery starts, so pending deliveries find their
+/// receivers) and after every reload, since the file's providers and `allow_targets` decide
+/// what an API listener may be.
+pub async fn load_api_listeners(store: &Store, registry: &Registry) -> Result<usize, StoreError> {
+    let config = registry.load().config.clone();
     let mut specs = Vec::new();
-    for row in app.store.api_listeners().await? {
+    for row in store.api_listeners().await? {
         if row.deleted_at.is_some() {
             continue;
         }
@@ -144,6 +177,6 @@ pub async fn load_api_listeners(app: &App) -> Result<usize, StoreError> {
         }
     }
     let n = specs.len();
-    app.registry.set_api_listeners(specs);
+    registry.set_api_listeners(specs);
     Ok(n)
 }

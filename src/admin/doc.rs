@@ -121,7 +121,11 @@ impl From<&ListenerSpec> for ListenerDoc {
             verify_secret: s.verify_secret.as_ref().map(|v| v.expose().to_string()),
             rate_limit: rate_limit(s.rate_limit),
             event_subscription: s.event_subscription.clone(),
-            receivers: s.receivers.iter().map(|r| ReceiverDoc::from(&**r)).collect(),
+            receivers: s
+                .receivers
+                .iter()
+                .map(|r| ReceiverDoc::from(&**r))
+                .collect(),
         }
     }
 }
@@ -166,9 +170,7 @@ impl From<&ReceiverSpec> for ReceiverDoc {
                 .iter()
                 .map(|h| h.as_str().to_string())
                 .collect(),
-            timeout: r
-                .timeout
-                .map(|t| humantime::format_duration(t).to_string()),
+            timeout: r.timeout.map(|t| humantime::format_duration(t).to_string()),
         }
     }
 }

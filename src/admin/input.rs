@@ -69,12 +69,21 @@ pub fn listener(
     id: &str,
     stored: Option<&ListenerDoc>,
 ) -> Result<ListenerDoc, Vec<Problem>> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        vec![Problem::new(
-            "(body)",
-            format!("not a JSON document: {e}"),
-        )]
-    })?;
+    match read_listener(body, id, stored)? {
+        (doc, problems) if problems.is_empty() => Ok(doc),
+        (_, problems) => Err(problems),
+    }
+}
+
+/// Like `listener`, but a JSON object always gives a document (fields with problems take their
+/// defaults) next to its problems, so the caller can validate the rest and list everything at once.
+pub fn read_listener(
+    body: &[u8],
+    id: &str,
+    stored: Option<&ListenerDoc>,
+) -> Result<(ListenerDoc, Vec<Problem>), Vec<Problem>> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| vec![Problem::new("(body)", format!("not a JSON document: {e}"))])?;
     let Value::Object(map) = &value else {
         return Err(vec![Problem::new("(body)", "must be a JSON object")]);
     };
@@ -82,11 +91,7 @@ pub fn listener(
         problems: Vec::new(),
     };
     let doc = r.listener(map, id, stored);
-    if r.problems.is_empty() {
-        Ok(doc)
-    } else {
-        Err(r.problems)
-    }
+    Ok((doc, r.problems))
 }
 
 /// Collects problems while reading, so one answer lists them all.
@@ -114,7 +119,8 @@ impl Reader {
 
     fn known_fields(&mut self, map: &Map<String, Value>, prefix: &str, known: &[&str]) {
         for key in map.keys() {
-            if !known.contains(&key.as_str()) && !(prefix.is_empty() && READ_ONLY.contains(&key.as_str())) {
+            let read_only = prefix.is_empty() && READ_ONLY.contains(&key.as_str());
+            if !known.contains(&key.as_str()) && !read_only {
                 self.problem(path(prefix, key), "unknown field");
             }
         }
@@ -178,7 +184,12 @@ impl Reader {
         }
     }
 
-    fn strings(&mut self, map: &Map<String, Value>, prefix: &str, name: &str) -> Option<Vec<String>> {
+    fn strings(
+        &mut self,
+        map: &Map<String, Value>,
+        prefix: &str,
+        name: &str,
+    ) -> Option<Vec<String>> {
         let field = path(prefix, name);
         match given(map, name)? {
             Value::Array(items) => {
@@ -321,7 +332,9 @@ impl Reader {
         });
         let receivers = self.receivers(map, stored);
         ListenerDoc {
-            name: self.string(map, "", "name").unwrap_or_else(|| id.to_string()),
+            name: self
+                .string(map, "", "name")
+                .unwrap_or_else(|| id.to_string()),
             provider,
             integration_account_id: account,
             workspace_id: self.string(map, "", "workspaceId"),

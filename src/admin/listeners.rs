@@ -4,7 +4,7 @@ use super::catalog::{self, Entry};
 use super::doc::ListenerDoc;
 use super::input;
 use super::render::{self, ManagedBy, Meta};
-use super::request::{invalid, not_found, store_failed, Query};
+use super::request::{invalid, not_found, store_failed, Problem, Query};
 use super::validation;
 use crate::app::App;
 use crate::config::{Config, ListenerSpec};
@@ -75,15 +75,32 @@ fn clash(spec: &ListenerSpec, owner: Option<&str>) -> Response<Body> {
     http_util::error(StatusCode::CONFLICT, "conflict", &message)
 }
 
-/// Reads and validates a body into a listener; `Err` is the 400 answer.
+/// Reads and validates a body into a listener; `Err` lists every problem: those of the JSON
+/// shape, then those the config validator finds in the rest.
 fn read(
     body: &[u8],
     id: &str,
     stored: Option<&ListenerDoc>,
     config: &Config,
-) -> Result<ListenerSpec, Response<Body>> {
-    let doc = input::listener(body, id, stored).map_err(|p| invalid(&p))?;
-    validation::check(id, &doc, config).map_err(|p| invalid(&p))
+) -> Result<ListenerSpec, Vec<Problem>> {
+    let (doc, mut problems) = input::read_listener(body, id, stored)?;
+    match validation::check(id, &doc, config) {
+        Ok(spec) if problems.is_empty() => return Ok(spec),
+        Ok(_) => {}
+        Err(more) => {
+            // A field already refused for its shape holds a stand-in value: skip what the
+            // validator says about that stand-in.
+            let shaped: Vec<String> = problems.iter().map(|p| p.field.clone()).collect();
+            problems.extend(more.into_iter().filter(|p| {
+                !shaped.iter().any(|f| {
+                    p.field == *f
+                        || p.field.starts_with(&format!("{f}."))
+                        || p.field.starts_with(&format!("{f}["))
+                })
+            }));
+        }
+    }
+    Err(problems)
 }
 
 fn row(spec: &ListenerSpec, created_at: i64, updated_at: i64) -> ApiListenerRow {
@@ -119,7 +136,7 @@ pub async fn create(app: &App, body: Bytes, caller: &str) -> Response<Body> {
     let id = uuid::Uuid::new_v4().to_string();
     let spec = match read(&body, &id, None, &config) {
         Ok(s) => s,
-        Err(resp) => return resp,
+        Err(problems) => return invalid(&problems),
     };
     if let Some(owner) = catalog::config_owner(&config, &spec.provider, &spec.account_id) {
         return clash(&spec, Some(owner));
@@ -132,6 +149,7 @@ pub async fn create(app: &App, body: Bytes, caller: &str) -> Response<Body> {
     }
     tracing::info!(listener = %id, provider = %spec.provider, token = caller, "listener created through the management API");
     let shown = show(app, &entry(&spec, now, now));
+    catalog::announce(app, "account.created", &spec, ManagedBy::Api);
     app.registry.upsert_api_listener(Arc::new(spec));
     http_util::json(StatusCode::CREATED, &shown)
 }
@@ -161,7 +179,7 @@ pub async fn update(app: &App, id: &str, body: Bytes, caller: &str) -> Response<
     };
     let spec = match read(&body, id, Some(&old.doc), &config) {
         Ok(s) => s,
-        Err(resp) => return resp,
+        Err(problems) => return invalid(&problems),
     };
     if let Some(owner) = catalog::config_owner(&config, &spec.provider, &spec.account_id) {
         return clash(&spec, Some(owner));
@@ -179,6 +197,7 @@ pub async fn update(app: &App, id: &str, body: Bytes, caller: &str) -> Response<
     }
     tracing::info!(listener = %id, token = caller, "listener updated through the management API");
     let shown = show(app, &entry(&spec, stored.created_at, now));
+    catalog::announce(app, "account.updated", &spec, ManagedBy::Api);
     app.registry.upsert_api_listener(Arc::new(spec));
     http_util::json(StatusCode::OK, &shown)
 }
@@ -196,6 +215,9 @@ pub async fn delete(app: &App, id: &str, caller: &str) -> Response<Body> {
         Ok(ListenerWrite::Done) => {}
         Ok(_) => return not_found("no listener with this id"),
         Err(e) => return store_failed(&e),
+    }
+    if let Some(live) = app.registry.load().listener(id) {
+        catalog::announce(app, "account.deleted", &live.spec, ManagedBy::Api);
     }
     app.registry.remove_api_listener(id);
     tracing::info!(listener = %id, token = caller, "listener deleted through the management API");

@@ -108,13 +108,7 @@ impl Query {
     }
 
     /// A whole number in `0..=max`, `default` when absent.
-    pub fn number(
-        &self,
-        name: &str,
-        default: u64,
-        max: u64,
-        problems: &mut Vec<Problem>,
-    ) -> u64 {
+    pub fn number(&self, name: &str, default: u64, max: u64, problems: &mut Vec<Problem>) -> u64 {
         let Some(text) = self.get(name) else {
             return default;
         };
@@ -132,7 +126,12 @@ impl Query {
 
     /// `take` and `skip`.
     pub fn paging(&self, problems: &mut Vec<Problem>) -> (u32, u64) {
-        let take = self.number("take", u64::from(DEFAULT_TAKE), u64::from(MAX_TAKE), problems);
+        let take = self.number(
+            "take",
+            u64::from(DEFAULT_TAKE),
+            u64::from(MAX_TAKE),
+            problems,
+        );
         let skip = self.number("skip", 0, MAX_SKIP, problems);
         (take as u32, skip)
     }
@@ -159,10 +158,7 @@ mod tests {
     fn paging_has_defaults_and_bounds() {
         let mut p = Vec::new();
         assert_eq!(Query::parse(None).paging(&mut p), (DEFAULT_TAKE, 0));
-        assert_eq!(
-            Query::parse(Some("take=5&skip=10")).paging(&mut p),
-            (5, 10)
-        );
+        assert_eq!(Query::parse(Some("take=5&skip=10")).paging(&mut p), (5, 10));
         assert!(p.is_empty());
         Query::parse(Some("take=-1&skip=x")).paging(&mut p);
         assert_eq!(p.len(), 2);

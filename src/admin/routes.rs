@@ -146,14 +146,8 @@ mod tests {
             resolve(&Method::GET, "/api/v1/events/a%20b"),
             Resolved::Found(Endpoint::GetEvent("a b".into()), Scope::View)
         );
-        assert_eq!(
-            resolve(&Method::GET, "/api/v1/events/"),
-            Resolved::NotFound
-        );
-        assert_eq!(
-            resolve(&Method::GET, "/api/v1/nothing"),
-            Resolved::NotFound
-        );
+        assert_eq!(resolve(&Method::GET, "/api/v1/events/"), Resolved::NotFound);
+        assert_eq!(resolve(&Method::GET, "/api/v1/nothing"), Resolved::NotFound);
         assert_eq!(
             resolve(&Method::PATCH, "/api/v1/events/e"),
             Resolved::WrongMethod("GET, DELETE")

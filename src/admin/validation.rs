@@ -26,18 +26,27 @@ pub fn check(id: &str, doc: &ListenerDoc, config: &Config) -> Result<ListenerSpe
         Err(e) => {
             // Never log the text: it holds the secrets.
             tracing::error!(error = %e, "cannot write a listener as TOML");
-            return Err(vec![Problem::new("(body)", "the listener could not be checked")]);
+            return Err(vec![Problem::new(
+                "(body)",
+                "the listener could not be checked",
+            )]);
         }
     };
     let raw: OneListener = match toml::from_str(&text) {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e.message(), "cannot read back a listener written as TOML");
-            return Err(vec![Problem::new("(body)", "the listener could not be checked")]);
+            return Err(vec![Problem::new(
+                "(body)",
+                "the listener could not be checked",
+            )]);
         }
     };
     let Some(raw) = raw.listener.first() else {
-        return Err(vec![Problem::new("(body)", "the listener could not be checked")]);
+        return Err(vec![Problem::new(
+            "(body)",
+            "the listener could not be checked",
+        )]);
     };
     let mut v = Validator::new(&text, Path::new("(management API)"));
     let spec = v.listener(raw, "listener", &config.providers, &config.delivery);

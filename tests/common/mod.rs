@@ -2,6 +2,7 @@
 
 #![allow(dead_code, unused_imports)]
 
+pub mod admin;
 pub mod client;
 pub mod db;
 pub mod gateway;

@@ -1,0 +1,590 @@
+//! `/openapi.json`: the OpenAPI 3.1 description of the admin address, built in code from the
+//! same constants the server uses (scopes, statuses, page limits) and from the running
+//! configuration (its providers), so the two cannot drift apart.
+
+use super::auth::Scope;
+use super::events::STATUSES;
+use super::request::{MAX_SKIP, MAX_TAKE};
+use crate::app::App;
+use crate::http_util::{self, Body};
+use http::{Response, StatusCode};
+use serde_json::{json, Map, Value};
+
+/// The document for the running configuration (built per request: it is small, and a reload
+/// may add providers).
+pub fn document(app: &App) -> Response<Body> {
+    let providers: Vec<String> = app
+        .registry
+        .load()
+        .config
+        .providers
+        .keys()
+        .cloned()
+        .collect();
+    http_util::json(StatusCode::OK, &build(&providers))
+}
+
+/// An HTTP header name (RFC 9110 token).
+const HEADER_NAME: &str = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+/// A header value hookgate can send: visible ASCII, spaces and tabs.
+const HEADER_VALUE: &str = "^[\\t\\x20-\\x7e]*$";
+/// An id or account: non-empty, without '/' or white space (as the config validator says).
+const SEGMENT_TEXT: &str = "^[^/\\s]+$";
+/// A duration as the config writes it.
+const DURATION: &str = "^[0-9]+(ms|s|m|h|d)$";
+
+fn header_map(values: Option<&str>) -> Value {
+    let mut v = json!({"type": ["object", "null"], "propertyNames": {"pattern": HEADER_NAME},
+                       "additionalProperties": {"type": "string"}});
+    if let Some(p) = values {
+        v["additionalProperties"]["pattern"] = json!(p);
+    }
+    v
+}
+
+fn link(operation: &str, parameter: &str, expression: &str) -> Value {
+    json!({"operationId": operation, "parameters": {parameter: expression}})
+}
+
+/// Links from a listener answer to what can be done with it (stateful testing follows them).
+fn listener_links() -> Value {
+    let id = "$response.body#/integrationAccountWebhookId";
+    json!({
+        "GetListener": link("getListener", "id", id),
+        "UpdateListener": link("updateListener", "id", id),
+        "DeleteListener": link("deleteListener", "id", id),
+        "TestListener": link("testListener", "id", id),
+        "ListListenerEvents": link("listListenerEvents", "id", id)
+    })
+}
+
+/// Links from a test answer to the event it made.
+fn event_links() -> Value {
+    let id = "$response.body#/eventId";
+    json!({
+        "GetEvent": link("getEvent", "eventId", id),
+        "RetryEvent": link("retryEvent", "eventId", id),
+        "DeleteEvent": link("deleteEvent", "eventId", id)
+    })
+}
+
+fn nullable(kind: &str) -> Value {
+    json!({"type": [kind, "null"]})
+}
+
+fn string_map() -> Value {
+    json!({"type": "object", "additionalProperties": {"type": "string"}})
+}
+
+fn strings() -> Value {
+    json!({"type": "array", "items": {"type": "string"}})
+}
+
+fn date_time() -> Value {
+    json!({"type": "string", "format": "date-time"})
+}
+
+fn reference(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+/// An object schema whose every property is required and which allows nothing else: the
+/// server always writes every field of its answers.
+fn exact(properties: Value) -> Value {
+    let required: Vec<&String> = properties
+        .as_object()
+        .map(|m| m.keys().collect())
+        .unwrap_or_default();
+    json!({"type": "object", "additionalProperties": false, "required": required, "properties": properties})
+}
+
+fn json_content(schema: Value) -> Value {
+    json!({"application/json": {"schema": schema}})
+}
+
+fn ok(description: &str, schema: Value) -> Value {
+    json!({"description": description, "content": json_content(schema)})
+}
+
+fn linked(mut response: Value, links: Value) -> Value {
+    response["links"] = links;
+    response
+}
+
+/// The shared error responses, by status.
+fn error_response(status: &str) -> Value {
+    json!({"$ref": format!("#/components/responses/E{status}")})
+}
+
+/// One operation: its scope (in the description and `x-scope`), parameters, body and answers.
+fn operation(
+    id: &str,
+    summary: &str,
+    scope: Scope,
+    parameters: Vec<Value>,
+    body: Option<Value>,
+    success: (&str, Value),
+    errors: &[&str],
+) -> Value {
+    let mut responses = Map::new();
+    responses.insert(success.0.to_string(), success.1);
+    for status in errors.iter().chain(["401", "403", "503"].iter()) {
+        responses.insert(status.to_string(), error_response(status));
+    }
+    let mut op = json!({
+        "operationId": id,
+        "summary": summary,
+        "description": format!("Needs the {} scope.", scope.name()),
+        "x-scope": scope.name(),
+        "parameters": parameters,
+        "responses": responses,
+    });
+    if let Some(b) = body {
+        op["requestBody"] = b;
+    }
+    op
+}
+
+fn path_param(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "description": description,
+           "schema": {"type": "string", "minLength": 1}})
+}
+
+fn query_param(name: &str, description: &str, schema: Value) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema})
+}
+
+fn paging() -> Vec<Value> {
+    vec![
+        query_param(
+            "take",
+            "Page size (default 100).",
+            json!({"type": "integer", "minimum": 0, "maximum": MAX_TAKE}),
+        ),
+        query_param(
+            "skip",
+            "Items to skip.",
+            json!({"type": "integer", "minimum": 0, "maximum": MAX_SKIP}),
+        ),
+    ]
+}
+
+fn listener_body() -> Value {
+    json!({
+        "required": true,
+        "content": {"application/json": {
+            "schema": reference("ListenerInput"),
+            "example": {
+                "name": "demo-smoobu",
+                "provider": "smoobu",
+                "integrationAccountId": "demo-account-1",
+                "headers": {"X-Api-Key": "a-secret-key"},
+                "eventSubscription": {"newReservation": true, "updateReservation": true},
+                "receiverUrl": "https://example.com/hooks/smoobu"
+            }
+        }}
+    })
+}
+
+fn schemas(providers: &[String]) -> Value {
+    let rate_limit_out = json!({"oneOf": [
+        {"type": "null"},
+        exact(json!({"perSecond": {"type": "integer"}, "burst": {"type": "integer"}}))
+    ]});
+    let rate_limit_in = json!({"oneOf": [
+        {"type": "null"},
+        {"type": "object", "additionalProperties": false, "required": ["perSecond"], "properties": {
+            "perSecond": {"type": "integer", "minimum": 0, "maximum": u32::MAX},
+            "burst": {"type": ["integer", "null"], "minimum": 0, "maximum": u32::MAX}
+        }}
+    ]});
+    let read_only =
+        json!({"readOnly": true, "description": "Set by the server; ignored in a request."});
+    json!({
+        "Error": {
+            "type": "object",
+            "required": ["code", "message", "errorId", "timestamp"],
+            "additionalProperties": false,
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "errorId": {"type": "string", "format": "uuid"},
+                "timestamp": date_time(),
+                "errors": {"type": "array", "description": "Every problem of a 400, by field.",
+                    "items": exact(json!({"field": {"type": "string"}, "message": {"type": "string"}}))}
+            }
+        },
+        "Listener": exact(json!({
+            "integrationAccountWebhookId": {"type": "string"},
+            "name": {"type": "string"},
+            "enabled": {"type": "boolean"},
+            "headers": {"type": ["object", "null"], "description": "Required inbound headers; values are always \"***\".",
+                        "additionalProperties": {"type": "string", "const": "***"}},
+            "ipAddress": nullable("string"),
+            "eventSubscription": {"type": ["object", "null"], "additionalProperties": {"type": "boolean"}},
+            "receiverUrl": nullable("string"),
+            "listenerUrl": strings(),
+            "integrationAccountId": {"type": "string"},
+            "integrationDefinitionId": nullable("string"),
+            "workspaceId": nullable("string"),
+            "apiSupport": {"type": "boolean"},
+            "createdAt": date_time(),
+            "updatedAt": date_time(),
+            "deleted": {"type": ["string", "null"], "format": "date-time"},
+            "provider": {"type": "string"},
+            "allowedIps": strings(),
+            "receivers": {"type": "array", "items": reference("Receiver")},
+            "basicAuth": {"oneOf": [{"type": "null"}, exact(json!({
+                "username": {"type": "string"}, "password": {"const": "***"}}))]},
+            "verifySecret": {"oneOf": [{"type": "null"}, {"const": "***"}]},
+            "rateLimit": rate_limit_out,
+            "managedBy": {"type": "string", "enum": ["config", "api"]}
+        })),
+        "Receiver": exact(json!({
+            "url": {"type": "string"},
+            "headers": string_map(),
+            "events": {"type": ["array", "null"], "items": {"type": "string"}},
+            "format": {"type": "string", "enum": ["raw", "envelope"]},
+            "maxRetryCount": nullable("integer"),
+            "signingSecret": {"oneOf": [{"type": "null"}, {"const": "***"}]},
+            "authorization": {"oneOf": [{"type": "null"}, {"const": "***"}]},
+            "oauth": {"oneOf": [{"type": "null"}, exact(json!({
+                "tokenUrl": {"type": "string"},
+                "clientId": {"type": "string"},
+                "clientSecret": {"const": "***"},
+                "credentialsLocation": {"type": "string", "enum": ["header", "body"]},
+                "scope": nullable("string")
+            }))]},
+            "rateLimit": rate_limit_out,
+            "forwardHeaders": strings(),
+            "timeout": nullable("string")
+        })),
+        "ListenerInput": {
+            "type": "object",
+            "description": "Secrets in clear; on PUT, \"***\" keeps the stored secret. `receiverUrl` alone stands for one receiver with defaults; `ipAddress` alone for one allowed CIDR. Unknown fields are refused.",
+            "additionalProperties": false,
+            "required": ["provider", "integrationAccountId"],
+            "properties": {
+                "name": nullable("string"),
+                "provider": {"type": "string", "enum": providers},
+                "integrationAccountId": {"type": "string", "pattern": SEGMENT_TEXT},
+                "integrationDefinitionId": nullable("string"),
+                "workspaceId": nullable("string"),
+                "enabled": nullable("boolean"),
+                "apiSupport": nullable("boolean"),
+                "headers": header_map(None),
+                "ipAddress": nullable("string"),
+                "allowedIps": {"type": ["array", "null"], "items": {"type": "string"}},
+                "eventSubscription": {"type": ["object", "null"], "additionalProperties": {"type": "boolean"}},
+                "receiverUrl": {"type": ["string", "null"], "format": "uri", "pattern": "^https?://"},
+                "receivers": {"type": ["array", "null"], "items": reference("ReceiverInput")},
+                "basicAuth": {"oneOf": [{"type": "null"}, {"type": "object", "additionalProperties": false,
+                    "required": ["username", "password"],
+                    "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}]},
+                "verifySecret": nullable("string"),
+                "rateLimit": rate_limit_in,
+                "integrationAccountWebhookId": read_only,
+                "listenerUrl": read_only,
+                "createdAt": read_only,
+                "updatedAt": read_only,
+                "deleted": read_only,
+                "managedBy": read_only
+            }
+        },
+        "ReceiverInput": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["url"],
+            "properties": {
+                "url": {"type": "string", "format": "uri", "pattern": "^https?://"},
+                "headers": header_map(Some(HEADER_VALUE)),
+                "events": {"type": ["array", "null"], "items": {"type": "string"}},
+                "format": {"type": ["string", "null"], "enum": ["raw", "envelope", null]},
+                "maxRetryCount": {"type": ["integer", "null"], "minimum": 0, "maximum": u32::MAX},
+                "signingSecret": nullable("string"),
+                "authorization": nullable("string"),
+                "oauth": {"oneOf": [{"type": "null"}, {"type": "object", "additionalProperties": false,
+                    "required": ["tokenUrl", "clientId", "clientSecret"],
+                    "properties": {
+                        "tokenUrl": {"type": "string", "format": "uri", "pattern": "^https?://"},
+                        "clientId": {"type": "string"},
+                        "clientSecret": {"type": "string"},
+                        "credentialsLocation": {"type": ["string", "null"], "enum": ["header", "body", null]},
+                        "scope": nullable("string")
+                    }}]},
+                "rateLimit": rate_limit_in,
+                "forwardHeaders": {"type": ["array", "null"], "items": {"type": "string", "pattern": HEADER_NAME}},
+                "timeout": {"type": ["string", "null"], "pattern": DURATION}
+            }
+        },
+        "Delivery": exact(json!({
+            "id": {"type": "integer"},
+            "receiverUrl": {"type": "string"},
+            "status": {"type": "string", "enum": STATUSES},
+            "attemptCount": {"type": "integer", "minimum": 0},
+            "nextAttemptAt": {"type": ["string", "null"], "format": "date-time"},
+            "lastStatusCode": nullable("integer"),
+            "lastError": nullable("string")
+        })),
+        "DeliveryWithAttempts": exact(json!({
+            "id": {"type": "integer"},
+            "receiverUrl": {"type": "string"},
+            "status": {"type": "string", "enum": STATUSES},
+            "attemptCount": {"type": "integer", "minimum": 0},
+            "nextAttemptAt": {"type": ["string", "null"], "format": "date-time"},
+            "lastStatusCode": nullable("integer"),
+            "lastError": nullable("string"),
+            "attempts": {"type": "array", "items": reference("Attempt")}
+        })),
+        "Attempt": exact(json!({
+            "attempt": {"type": "integer", "minimum": 1},
+            "startedAt": date_time(),
+            "durationMs": {"type": "integer"},
+            "statusCode": nullable("integer"),
+            "error": nullable("string"),
+            "response": {"type": ["string", "null"], "description": "The first 1 KiB of the answer."}
+        })),
+        "Event": exact(json!({
+            "id": {"type": "string"},
+            "listenerId": {"type": "string"},
+            "provider": {"type": "string"},
+            "eventType": nullable("string"),
+            "receivedAt": date_time(),
+            "sourceIp": nullable("string"),
+            "deliveries": {"type": "array", "items": reference("Delivery")}
+        })),
+        "EventDetail": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["id", "listenerId", "provider", "eventType", "receivedAt", "sourceIp", "deliveries"],
+            "oneOf": [{"required": ["payload"]}, {"required": ["payloadBase64"]}],
+            "properties": {
+                "id": {"type": "string"},
+                "listenerId": {"type": "string"},
+                "provider": {"type": "string"},
+                "eventType": nullable("string"),
+                "receivedAt": date_time(),
+                "sourceIp": nullable("string"),
+                "payload": {"description": "The body, when it is JSON."},
+                "payloadBase64": {"type": "string", "description": "The body, when it is not JSON."},
+                "deliveries": {"type": "array", "items": reference("DeliveryWithAttempts")}
+            }
+        },
+        "EventList": exact(json!({
+            "events": {"type": "array", "items": reference("Event")},
+            "totalEventsCount": {"type": "integer", "minimum": 0}
+        })),
+        "TestRequest": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "eventType": {"type": ["string", "null"], "minLength": 1},
+                "payload": {"description": "The body to send (any JSON); null or absent for a default one."}
+            }
+        },
+        "TestResult": exact(json!({
+            "success": {"const": true},
+            "eventId": {"type": "string"},
+            "deliveries": {"type": "integer", "minimum": 0}
+        })),
+        "RetryResult": exact(json!({
+            "success": {"const": true},
+            "eventId": {"type": "string"},
+            "queued": {"type": "integer", "minimum": 0}
+        })),
+        "Deleted": exact(json!({
+            "success": {"const": true},
+            "eventId": {"type": "string"}
+        })),
+        "EventTypes": exact(json!({
+            "eventTypes": {"type": "array", "items": exact(json!({
+                "name": {"type": "string"},
+                "description": {"type": "string"},
+                "provider": {"type": "string"}
+            }))}
+        }))
+    })
+}
+
+fn responses() -> Value {
+    let error = |description: &str| ok(description, reference("Error"));
+    let mut e503 = error("The store is unavailable; retry after `Retry-After` seconds.");
+    e503["headers"] = json!({"Retry-After": {"required": true, "schema": {"type": "string"}}});
+    let mut e405 = error("The path does not take this method; `Allow` lists those it does.");
+    e405["headers"] = json!({"Allow": {"required": true, "schema": {"type": "string"}}});
+    json!({
+        "E400": error("The request is invalid; `errors` lists every problem."),
+        "E401": error("No token, or an unknown one."),
+        "E403": error("The token lacks the scope."),
+        "E404": error("No such listener or event."),
+        "E405": e405,
+        "E409": error("`conflict`: the (provider, integrationAccountId) is taken; `managed_by_config`: the listener comes from listeners.toml."),
+        "E413": error("The body is larger than 1 MiB."),
+        "E503": e503
+    })
+}
+
+fn paths() -> Value {
+    let listener = || reference("Listener");
+    let id = || path_param("id", "The listener's integrationAccountWebhookId.");
+    let event_id = || path_param("eventId", "The event's id.");
+    let mut list_params = vec![query_param(
+        "integrationAccountId",
+        "Only this account's listeners.",
+        json!({"type": "string"}),
+    )];
+    list_params.extend(paging());
+    let mut event_params = vec![id()];
+    event_params.extend(paging());
+    event_params.push(query_param(
+        "status",
+        "Only events with a delivery in this status.",
+        json!({"type": "string", "enum": STATUSES}),
+    ));
+    event_params.push(query_param(
+        "eventType",
+        "Only events of this type.",
+        json!({"type": "string"}),
+    ));
+    let open = |id: &str, summary: &str, content: Value, extra: Option<(&str, Value)>| {
+        let mut responses = json!({"200": {"description": "OK", "content": content}});
+        if let Some((status, r)) = extra {
+            responses[status] = r;
+        }
+        responses["405"] = error_response("405");
+        json!({"get": {"operationId": id, "summary": summary, "security": [], "responses": responses}})
+    };
+    let health = exact(json!({"status": {"type": "string"}}));
+    let ready = json!({"type": "object", "required": ["status", "listeners"], "properties": {
+        "status": {"type": "string"}, "listeners": {"type": "integer"}, "reason": {"type": "string"}}});
+    json!({
+        "/api/v1/integration_account_webhook": {
+            "get": operation("listListeners", "List the listeners (not deleted ones), of one account or all.",
+                Scope::View, list_params, None,
+                ("200", ok("The listeners.", json!({"type": "array", "items": listener()}))), &["400"]),
+            "post": operation("createListener", "Create a listener; it is live at once.",
+                Scope::Add, vec![], Some(listener_body()),
+                ("201", linked(ok("The new listener, secrets masked.", listener()), listener_links())), &["400", "409", "413"])
+        },
+        "/api/v1/integration_account_webhook/{id}": {
+            "get": operation("getListener", "One listener; a deleted API listener shows `deleted`.",
+                Scope::View, vec![id()], None, ("200", linked(ok("The listener.", listener()), listener_links())), &["404"]),
+            "put": operation("updateListener", "Replace an API listener's definition.",
+                Scope::Edit, vec![id()], Some(listener_body()),
+                ("200", linked(ok("The listener as now defined.", listener()), listener_links())), &["400", "404", "409", "413"]),
+            "delete": operation("deleteListener", "Soft-delete an API listener: its URL answers 404 from now on.",
+                Scope::Remove, vec![id()], None,
+                ("200", ok("The listener with `deleted` set.", listener())), &["404", "409"])
+        },
+        "/api/v1/integration_account_webhook/{id}/test": {
+            "post": operation("testListener", "Send a synthetic event through the normal delivery path.",
+                Scope::Edit, vec![id()],
+                Some(json!({"required": false, "content": json_content(reference("TestRequest"))})),
+                ("200", linked(ok("The event was stored; its deliveries are under way.", reference("TestResult")), event_links())),
+                &["400", "404", "413"])
+        },
+        "/api/v1/integration_account_webhook/{id}/events": {
+            "get": operation("listListenerEvents", "A listener's events, newest first.",
+                Scope::View, event_params, None,
+                ("200", ok("One page and the filtered total.", reference("EventList"))), &["400", "404"])
+        },
+        "/api/v1/events/{eventId}": {
+            "get": operation("getEvent", "An event with its payload, deliveries and every attempt.",
+                Scope::View, vec![event_id()], None, ("200", ok("The event.", reference("EventDetail"))), &["404"]),
+            "delete": operation("deleteEvent", "Delete an event with its deliveries and attempts.",
+                Scope::Remove, vec![event_id()], None, ("200", ok("Deleted.", reference("Deleted"))), &["404"])
+        },
+        "/api/v1/events/{eventId}/retry": {
+            "post": operation("retryEvent", "Queue the event's failed deliveries again (all of them with all=true).",
+                Scope::Edit,
+                vec![event_id(), query_param("all", "Every delivery, not only failed ones.", json!({"type": "boolean"}))],
+                None, ("202", ok("Queued.", reference("RetryResult"))), &["400", "404"])
+        },
+        "/api/v1/event_types": {
+            "get": operation("listEventTypes", "The event types each built-in provider sends.",
+                Scope::View,
+                vec![query_param("provider", "Only this provider's types.", json!({"type": "string"}))],
+                None, ("200", ok("The event types.", reference("EventTypes"))), &[])
+        },
+        "/healthz": open("healthz", "The process answers.", json_content(health), None),
+        "/readyz": open("readyz", "The store takes writes and listeners are loaded.", json_content(ready.clone()),
+            Some(("503", json!({"description": "The store's last commit failed.", "content": json_content(ready)})))),
+        "/metrics": open("metrics", "Prometheus metrics.",
+            json!({"application/openmetrics-text": {"schema": {"type": "string"}}}), None),
+        "/openapi.json": open("openapi", "This document.", json_content(json!({"type": "object"})), None)
+    })
+}
+
+fn build(providers: &[String]) -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "hookgate management API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Listeners, the event log and delivery retries of a hookgate gateway. Every /api/ path needs `Authorization: Bearer TOKEN` or `x-api-key: TOKEN` from [[admin.token]]; secrets are always answered as \"***\"."
+        },
+        "security": [{"bearer": []}, {"apiKey": []}],
+        "paths": paths(),
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}
+            },
+            "schemas": schemas(providers),
+            "responses": responses()
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::admin::routes::{resolve, Resolved, TEMPLATES};
+
+    #[test]
+    fn every_served_path_is_documented_and_nothing_else() {
+        let doc = build(&["hostaway".to_string()]);
+        let paths = doc["paths"].as_object().unwrap();
+        let api: Vec<&str> = paths
+            .keys()
+            .map(String::as_str)
+            .filter(|p| p.starts_with("/api/"))
+            .collect();
+        assert_eq!(api.len(), TEMPLATES.len());
+        for template in TEMPLATES {
+            let item = paths[template]
+                .as_object()
+                .unwrap_or_else(|| panic!("{template} undocumented"));
+            let concrete = template.replace("{id}", "x").replace("{eventId}", "x");
+            for method in ["get", "post", "put", "delete", "patch"] {
+                let served = matches!(
+                    resolve(&method.to_uppercase().parse().unwrap(), &concrete),
+                    Resolved::Found(..)
+                );
+                assert_eq!(served, item.contains_key(method), "{method} {template}");
+                if let Some(op) = item.get(method) {
+                    let Resolved::Found(_, scope) =
+                        resolve(&method.to_uppercase().parse().unwrap(), &concrete)
+                    else {
+                        unreachable!()
+                    };
+                    assert_eq!(op["x-scope"], scope.name(), "{method} {template}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let doc = build(&["hostaway".to_string()]);
+        let text = doc.to_string();
+        for part in text.split("\"$ref\":\"#/components/").skip(1) {
+            let target = &part[..part.find('"').unwrap()];
+            let (kind, name) = target.split_once('/').unwrap();
+            assert!(
+                doc["components"][kind].get(name).is_some(),
+                "dangling reference {target}"
+            );
+        }
+    }
+}
