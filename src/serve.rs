@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::net::TcpListener;
-use tokio::signal::unix::{signal, SignalKind};
+use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 
 /// How long open requests, then running delivery attempts, may take to finish on shutdown.
@@ -56,6 +56,8 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         admin_listen: args.admin_listen,
         store,
     };
+    // The file's state before it is read: a change from here on is seen and reloaded.
+    let seen = modified(&path);
     let mut cfg = config::load(&path).map_err(|e| e.to_string())?;
     overrides.apply(&mut cfg);
     for w in &cfg.warnings {
@@ -66,10 +68,16 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         .thread_name("hookgate")
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(serve(cfg, path, overrides))
+    runtime.block_on(serve(cfg, path, overrides, seen))
 }
 
-async fn serve(cfg: Config, path: PathBuf, overrides: Overrides) -> Result<(), String> {
+async fn serve(
+    cfg: Config,
+    path: PathBuf,
+    overrides: Overrides,
+    seen: Option<(SystemTime, u64)>,
+) -> Result<(), String> {
+    let signals = Signals::install();
     let store = Store::open(&cfg.store.path, cfg.store.queue_capacity)
         .map_err(|e| format!("{}: {e}", cfg.store.path.display()))?;
     let server_cfg = cfg.server.clone();
@@ -154,7 +162,7 @@ async fn serve(cfg: Config, path: PathBuf, overrides: Overrides) -> Result<(), S
         GRACE,
     ));
 
-    wait_for_stop(&app, &path, &overrides).await;
+    wait_for_stop(&app, &path, &overrides, signals, seen).await;
     tracing::info!("stopping: no new connections; finishing requests in flight");
     stop_http.cancel();
     let _ = public_task.await;
@@ -171,18 +179,46 @@ async fn serve(cfg: Config, path: PathBuf, overrides: Overrides) -> Result<(), S
     Ok(())
 }
 
-/// Runs until SIGINT or SIGTERM, reloading the config on SIGHUP or when the file changes.
-async fn wait_for_stop(app: &App, path: &Path, overrides: &Overrides) {
-    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::hangup()),
-    ) else {
+/// The signals `serve` answers to. They are installed before the gateway says it is listening:
+/// until a handler exists, SIGHUP and SIGTERM take their default action and end the process.
+struct Signals {
+    term: Signal,
+    int: Signal,
+    hup: Signal,
+}
+
+impl Signals {
+    fn install() -> Option<Signals> {
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::hangup()),
+        ) {
+            (Ok(term), Ok(int), Ok(hup)) => Some(Signals { term, int, hup }),
+            _ => None,
+        }
+    }
+}
+
+/// Runs until SIGINT or SIGTERM, reloading the config on SIGHUP or when the file changes
+/// (`seen` is the file's state when it was loaded).
+async fn wait_for_stop(
+    app: &App,
+    path: &Path,
+    overrides: &Overrides,
+    signals: Option<Signals>,
+    mut seen: Option<(SystemTime, u64)>,
+) {
+    let Some(Signals {
+        mut term,
+        mut int,
+        mut hup,
+    }) = signals
+    else {
         tracing::error!("cannot install signal handlers; stop with SIGKILL");
         std::future::pending::<()>().await;
         return;
     };
-    let mut seen = modified(path);
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     loop {
         tokio::select! {

@@ -132,6 +132,7 @@ async fn every_route_needs_a_token_and_its_scope() {
         ("PUT", listener_path("x"), "edit-token"),
         ("DELETE", listener_path("x"), "remove-token"),
         ("POST", listener_path("x") + "/test", "edit-token"),
+        ("POST", listener_path("x") + "/resume", "edit-token"),
         ("GET", listener_path("x") + "/events", "view-token"),
         ("GET", "/api/v1/events/e".into(), "view-token"),
         ("POST", "/api/v1/events/e/retry".into(), "edit-token"),
@@ -1000,4 +1001,89 @@ async fn file_listener_times_follow_its_definition_across_restarts() {
     assert_eq!(changed["name"], "renamed");
     assert_eq!(changed["createdAt"], first["createdAt"]);
     assert_ne!(changed["updatedAt"], first["updatedAt"]);
+}
+
+#[tokio::test]
+async fn a_paused_receiver_shows_and_resumes_through_the_api() {
+    let receiver = Receiver::start().await;
+    let text = config(&receiver.url("/cfg")).replace(
+        "max_retry_count = 0",
+        "max_retry_count = 50\npause_after = \"300ms\"",
+    );
+    let gw = Gateway::start(&text);
+    let made = create(&gw, &api_listener("acc-pause", &receiver.url("/api"))).await;
+    let id = made["integrationAccountWebhookId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(made["receivers"][0]["paused"], false);
+    receiver.fail_next(1_000, 500);
+    let event_id = smoobu_event(&gw, "acc-pause", "newReservation")
+        .await
+        .json()["eventId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let l = poll(gw.admin, &listener_path(&id), |j| {
+        j["receivers"][0]["paused"] == true
+    })
+    .await;
+    assert_eq!(l["receivers"][0]["paused"], true, "never paused");
+    let tried = receiver.count();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        receiver.count(),
+        tried,
+        "a paused receiver gets no attempts"
+    );
+    // Fixed: resume it, and what it missed goes out at once.
+    receiver.fail_next(0, 500);
+    let a = call(
+        gw.admin,
+        "POST",
+        &format!("{}/resume", listener_path(&id)),
+        ALL,
+        "",
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.json()["resumed"], json!([receiver.url("/api")]));
+    let e = poll(gw.admin, &format!("/api/v1/events/{event_id}"), |j| {
+        j["deliveries"][0]["status"] == "succeeded"
+    })
+    .await;
+    assert_eq!(e["deliveries"][0]["status"], "succeeded");
+    let l = get(gw.admin, &listener_path(&id)).await.json();
+    assert_eq!(l["receivers"][0]["paused"], false);
+    // Nothing to resume now; a file listener can be resumed too (nothing paused there).
+    let a = call(
+        gw.admin,
+        "POST",
+        &format!("{}/resume", listener_path(&id)),
+        ALL,
+        "",
+    )
+    .await;
+    assert_eq!(a.json()["resumed"], json!([]));
+    let a = call(
+        gw.admin,
+        "POST",
+        &format!("{}/resume", listener_path("cfg-smoobu")),
+        ALL,
+        "",
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    assert_eq!(
+        call(
+            gw.admin,
+            "POST",
+            &format!("{}/resume", listener_path("nope")),
+            ALL,
+            ""
+        )
+        .await
+        .status,
+        404
+    );
 }

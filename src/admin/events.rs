@@ -62,7 +62,8 @@ pub async fn get(app: &App, event_id: &str) -> Response<Body> {
 }
 
 /// POST `…/retry`: the failed deliveries (`?all=true`: every one) are due now; 202.
-/// A delivery retried after its last allowed attempt gets one more attempt.
+/// A delivery retried after its last allowed attempt gets one more attempt; a paused receiver
+/// among them is resumed.
 pub async fn retry(app: &App, event_id: &str, query: Option<&str>) -> Response<Body> {
     let q = Query::parse(query);
     let mut problems = Vec::new();
@@ -72,6 +73,17 @@ pub async fn retry(app: &App, event_id: &str, query: Option<&str>) -> Response<B
     }
     match app.store.retry_event(event_id, all, now_ms()).await {
         Ok(Some(r)) => {
+            // A retry asked for by hand says the receiver is fixed: a paused one is resumed,
+            // or it would hold the retried delivery back.
+            if let Ok(Some(e)) = app.store.event_detail(event_id).await {
+                for d in &e.deliveries {
+                    if let Err(resp) =
+                        super::receivers::resume_one(app, &e.listener_id, &d.receiver_url).await
+                    {
+                        return resp;
+                    }
+                }
+            }
             app.metrics.pending_add(r.newly_pending as i64);
             app.dispatcher.wake();
             tracing::info!(event = %event_id, queued = r.queued, all, "deliveries queued again");

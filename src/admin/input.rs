@@ -21,6 +21,8 @@ const READ_ONLY: [&str; 6] = [
     "deleted",
     "managedBy",
 ];
+/// Receiver fields the server sets (`paused`): ignored in a request, like `READ_ONLY`.
+const RECEIVER_READ_ONLY: [&str; 1] = ["paused"];
 const LISTENER_FIELDS: [&str; 16] = [
     "name",
     "enabled",
@@ -118,8 +120,10 @@ impl Reader {
     }
 
     fn known_fields(&mut self, map: &Map<String, Value>, prefix: &str, known: &[&str]) {
+        let receiver = prefix.starts_with("receivers[") && !prefix.contains('.');
         for key in map.keys() {
-            let read_only = prefix.is_empty() && READ_ONLY.contains(&key.as_str());
+            let read_only = (prefix.is_empty() && READ_ONLY.contains(&key.as_str()))
+                || (receiver && RECEIVER_READ_ONLY.contains(&key.as_str()));
             if !known.contains(&key.as_str()) && !read_only {
                 self.problem(path(prefix, key), "unknown field");
             }

@@ -9,6 +9,7 @@ use super::validation;
 use crate::app::App;
 use crate::config::{Config, ListenerSpec};
 use crate::http_util::{self, Body};
+use crate::registry::receiver_key;
 use crate::store::{now_ms, ApiListenerRow, ListenerWrite};
 use bytes::Bytes;
 use http::{Response, StatusCode};
@@ -17,7 +18,9 @@ use std::sync::Arc;
 
 fn show(app: &App, entry: &Entry) -> Value {
     let public_url = app.registry.load().config.server.public_url.clone();
-    render::listener(&entry.doc, &entry.meta, &public_url)
+    let health = &app.dispatcher.health;
+    let paused = |url: &str| health.is_paused(&receiver_key(&entry.meta.id, url));
+    render::listener(&entry.doc, &entry.meta, &public_url, &paused)
 }
 
 /// GET: the live listeners, of one account when `integrationAccountId` is given, paged.

@@ -12,6 +12,7 @@ mod events;
 pub mod input;
 mod listeners;
 mod openapi;
+mod receivers;
 pub mod render;
 mod request;
 pub mod routes;
@@ -121,6 +122,7 @@ async fn api(app: &App, req: Request<Incoming>) -> Response<Body> {
             Ok(b) => test_event::send(app, &id, b).await,
             Err(resp) => resp,
         },
+        Endpoint::ResumeListener(id) => receivers::resume(app, &id).await,
         Endpoint::ListenerEvents(id) => events::list(app, &id, query).await,
         Endpoint::GetEvent(id) => events::get(app, &id).await,
         Endpoint::RetryEvent(id) => events::retry(app, &id, query).await,

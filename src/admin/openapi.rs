@@ -257,7 +257,8 @@ fn schemas(providers: &[String]) -> Value {
             }))]},
             "rateLimit": rate_limit_out,
             "forwardHeaders": strings(),
-            "timeout": nullable("string")
+            "timeout": nullable("string"),
+            "paused": {"type": "boolean", "description": "Failing for `pause_after`: deliveries are held until resumed."}
         })),
         "ListenerInput": {
             "type": "object",
@@ -314,7 +315,8 @@ fn schemas(providers: &[String]) -> Value {
                     }}]},
                 "rateLimit": rate_limit_in,
                 "forwardHeaders": {"type": ["array", "null"], "items": {"type": "string", "pattern": HEADER_NAME}},
-                "timeout": {"type": ["string", "null"], "pattern": DURATION}
+                "timeout": {"type": ["string", "null"], "pattern": DURATION},
+                "paused": read_only
             }
         },
         "Delivery": exact(json!({
@@ -386,6 +388,10 @@ fn schemas(providers: &[String]) -> Value {
             "success": {"const": true},
             "eventId": {"type": "string"},
             "deliveries": {"type": "integer", "minimum": 0}
+        })),
+        "Resumed": exact(json!({
+            "success": {"const": true},
+            "resumed": strings()
         })),
         "RetryResult": exact(json!({
             "success": {"const": true},
@@ -482,6 +488,11 @@ fn paths() -> Value {
                 Some(json!({"required": false, "content": json_content(reference("TestRequest"))})),
                 ("200", linked(ok("The event was stored; its deliveries are under way.", reference("TestResult")), event_links())),
                 &["400", "404", "413"])
+        },
+        "/api/v1/integration_account_webhook/{id}/resume": {
+            "post": operation("resumeListener", "Resume the listener's paused receivers: what they missed is due at once.",
+                Scope::Edit, vec![id()], None,
+                ("200", ok("The receivers resumed (URLs); empty when none was paused.", reference("Resumed"))), &["404"])
         },
         "/api/v1/integration_account_webhook/{id}/events": {
             "get": operation("listListenerEvents", "A listener's events, newest first.",

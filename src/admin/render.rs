@@ -67,7 +67,13 @@ fn rate_limit(r: &Option<RateLimitDoc>) -> Value {
 }
 
 /// A listener as the API shows it: the fields of seed 000 first, in its order, then the rest.
-pub fn listener(doc: &ListenerDoc, meta: &Meta, public_url: &str) -> Value {
+/// `paused` tells whether a receiver (by URL) is paused for failing too long.
+pub fn listener(
+    doc: &ListenerDoc,
+    meta: &Meta,
+    public_url: &str,
+    paused: &dyn Fn(&str) -> bool,
+) -> Value {
     let mut o = Map::new();
     o.insert("integrationAccountWebhookId".into(), json!(meta.id));
     o.insert("name".into(), json!(doc.name));
@@ -116,7 +122,12 @@ pub fn listener(doc: &ListenerDoc, meta: &Meta, public_url: &str) -> Value {
     o.insert("allowedIps".into(), json!(doc.allowed_ips));
     o.insert(
         "receivers".into(),
-        Value::Array(doc.receivers.iter().map(receiver).collect()),
+        Value::Array(
+            doc.receivers
+                .iter()
+                .map(|r| receiver(r, paused(&r.url)))
+                .collect(),
+        ),
     );
     o.insert(
         "basicAuth".into(),
@@ -131,7 +142,7 @@ pub fn listener(doc: &ListenerDoc, meta: &Meta, public_url: &str) -> Value {
     Value::Object(o)
 }
 
-fn receiver(r: &ReceiverDoc) -> Value {
+fn receiver(r: &ReceiverDoc, paused: bool) -> Value {
     json!({
         "url": r.url,
         "headers": r.headers,
@@ -150,6 +161,7 @@ fn receiver(r: &ReceiverDoc) -> Value {
         "rateLimit": rate_limit(&r.rate_limit),
         "forwardHeaders": r.forward_headers,
         "timeout": r.timeout,
+        "paused": paused,
     })
 }
 

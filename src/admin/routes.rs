@@ -12,6 +12,7 @@ pub enum Endpoint {
     UpdateListener(String),
     DeleteListener(String),
     TestListener(String),
+    ResumeListener(String),
     ListenerEvents(String),
     GetEvent(String),
     RetryEvent(String),
@@ -29,10 +30,11 @@ pub enum Resolved {
 }
 
 /// The path templates served, for the OpenAPI document's self-check.
-pub const TEMPLATES: [&str; 7] = [
+pub const TEMPLATES: [&str; 8] = [
     "/api/v1/integration_account_webhook",
     "/api/v1/integration_account_webhook/{id}",
     "/api/v1/integration_account_webhook/{id}/test",
+    "/api/v1/integration_account_webhook/{id}/resume",
     "/api/v1/integration_account_webhook/{id}/events",
     "/api/v1/events/{eventId}",
     "/api/v1/events/{eventId}/retry",
@@ -69,6 +71,10 @@ pub fn resolve(method: &Method, path: &str) -> Resolved {
         }
         ["integration_account_webhook", id, "test"] => match *m {
             Method::POST => Resolved::Found(TestListener(id.to_string()), Scope::Edit),
+            _ => Resolved::WrongMethod("POST"),
+        },
+        ["integration_account_webhook", id, "resume"] => match *m {
+            Method::POST => Resolved::Found(ResumeListener(id.to_string()), Scope::Edit),
             _ => Resolved::WrongMethod("POST"),
         },
         ["integration_account_webhook", id, "events"] => match *m {
@@ -126,6 +132,11 @@ mod tests {
                 "GET",
                 "/api/v1/integration_account_webhook/x/events",
                 Scope::View,
+            ),
+            (
+                "POST",
+                "/api/v1/integration_account_webhook/x/resume",
+                Scope::Edit,
             ),
             ("GET", "/api/v1/events/e", Scope::View),
             ("DELETE", "/api/v1/events/e", Scope::Remove),

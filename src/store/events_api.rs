@@ -175,7 +175,7 @@ fn seq_of(conn: &Connection, event_id: &str) -> rusqlite::Result<Option<i64>> {
 /// Each filter combination has its own statement so SQLite can pick the matching index:
 /// `events(listener_id, seq)`, `events(listener_id, event_type, seq)`, or, for a status,
 /// `deliveries(listener_id, status, event_seq)`, which walks only the matching deliveries
-/// however rare they are.
+/// however rare they are. Totals without a status come from the trigger-kept `event_counts`.
 fn list(
     conn: &Connection,
     listener_id: &str,
@@ -183,14 +183,14 @@ fn list(
 ) -> rusqlite::Result<(Vec<EventView>, u64)> {
     let (count_sql, page_sql) = match (&f.status, &f.event_type) {
         (None, None) => (
-            "SELECT COUNT(*) FROM events e WHERE e.listener_id = ?1".to_string(),
+            "SELECT coalesce(sum(n), 0) FROM event_counts WHERE listener_id = ?1".to_string(),
             format!(
                 "SELECT {EVENT_COLUMNS} FROM events e WHERE e.listener_id = ?1
                  ORDER BY e.seq DESC LIMIT ?2 OFFSET ?3"
             ),
         ),
         (None, Some(_)) => (
-            "SELECT COUNT(*) FROM events e WHERE e.listener_id = ?1 AND e.event_type = ?5"
+            "SELECT coalesce(sum(n), 0) FROM event_counts WHERE listener_id = ?1 AND event_type = ?5"
                 .to_string(),
             format!(
                 "SELECT {EVENT_COLUMNS} FROM events e WHERE e.listener_id = ?1 AND e.event_type = ?5
@@ -323,4 +323,88 @@ fn attempts(conn: &Connection, delivery_id: i64) -> rusqlite::Result<Vec<Attempt
         })
     })?;
     rows.collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{NewEvent, StoredEvent};
+
+    fn event(listener: &str, event_type: Option<&str>) -> NewEvent {
+        NewEvent {
+            event: StoredEvent {
+                seq: 0,
+                id: uuid::Uuid::now_v7().to_string(),
+                listener_id: listener.into(),
+                provider: "smoobu".into(),
+                account_id: "a".into(),
+                event_type: event_type.map(str::to_string),
+                provider_event_id: None,
+                received_at: 1,
+                source_ip: None,
+                content_type: None,
+                headers: Vec::new(),
+                body: Bytes::from_static(b"{}"),
+            },
+            receiver_urls: vec!["http://r/".into()],
+        }
+    }
+
+    async fn total(store: &Store, listener: &str, event_type: Option<&str>) -> u64 {
+        let filter = EventFilter {
+            take: 10,
+            event_type: event_type.map(str::to_string),
+            ..EventFilter::default()
+        };
+        store.list_events(listener, filter).await.unwrap().1
+    }
+
+    async fn ingest(store: &Store, listener: &str, event_type: Option<&str>) -> String {
+        match store.ingest(event(listener, event_type)).await.unwrap() {
+            crate::store::IngestOutcome::Accepted { event, .. } => event.id.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn totals_follow_inserts_and_deletes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db"), 64).unwrap();
+        let first = ingest(&store, "l", Some("a")).await;
+        ingest(&store, "l", Some("a")).await;
+        ingest(&store, "l", Some("b")).await;
+        ingest(&store, "l", None).await;
+        ingest(&store, "other", Some("a")).await;
+        assert_eq!(total(&store, "l", None).await, 4);
+        assert_eq!(total(&store, "l", Some("a")).await, 2);
+        assert_eq!(total(&store, "l", Some("zzz")).await, 0);
+        assert_eq!(store.delete_event(&first).await.unwrap(), Some(1));
+        assert_eq!(total(&store, "l", None).await, 3);
+        assert_eq!(total(&store, "l", Some("a")).await, 1);
+        assert_eq!(store.delete_event(&first).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_database_without_counters_gets_them_filled_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        {
+            let store = Store::open(&path, 64).unwrap();
+            ingest(&store, "l", Some("a")).await;
+            ingest(&store, "l", Some("b")).await;
+            store
+                .write(|c| {
+                    c.execute_batch(
+                        "DROP TRIGGER event_counts_insert; DROP TRIGGER event_counts_delete; DROP TABLE event_counts;",
+                    )
+                })
+                .await
+                .unwrap();
+            store.close();
+        }
+        let store = Store::open(&path, 64).unwrap();
+        assert_eq!(total(&store, "l", None).await, 2);
+        ingest(&store, "l", Some("a")).await;
+        assert_eq!(total(&store, "l", Some("a")).await, 2);
+    }
 }
