@@ -130,13 +130,14 @@ async fn paging_a_million_events() {
     let gw = Gateway::launch(dir.clone(), config, &[]);
     let base = "/api/v1/integration_account_webhook/big/events";
     let failed = EVENTS / FAILED_EVERY;
-    let cases: [(&str, usize); 7] = [
+    let cases: [(&str, usize); 8] = [
         ("?take=50", EVENTS),
         ("?take=50&skip=10000", EVENTS),
         ("?take=50&skip=900000", EVENTS),
         ("?take=50&eventType=cancelReservation", EVENTS / 4),
         ("?take=50&status=failed", failed),
         ("?take=50&status=failed&skip=9000", failed),
+        ("?take=50&status=succeeded", EVENTS - failed),
         (
             "?take=50&status=succeeded&eventType=newReservation",
             succeeded_new,
