@@ -46,10 +46,12 @@ impl Snapshot {
         self.routes.get(tail)
     }
 
+    /// A listener in service by id, enabled or not.
     pub fn listener(&self, id: &str) -> Option<&Arc<ListenerRuntime>> {
         self.by_id.get(id)
     }
 
+    /// Every listener in service, the file's and the API's.
     pub fn listeners(&self) -> impl Iterator<Item = &Arc<ListenerRuntime>> {
         self.by_id.values()
     }
@@ -89,6 +91,7 @@ struct Inputs {
 }
 
 impl Registry {
+    /// The registry of a freshly loaded file, without API listeners yet.
     pub fn new(config: Config) -> Registry {
         let limiters = DashMap::new();
         let config = Arc::new(config);
@@ -256,4 +259,64 @@ fn add(
     }
     snapshot.by_id.insert(spec.id.clone(), runtime);
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn config(extra: &str) -> Config {
+        let text = format!(
+            "[[listener]]\nid = \"file\"\nprovider = \"smoobu\"\naccount_id = \"acc\"\nrate_limit = {{ per_second = 1 }}\n{extra}"
+        );
+        crate::config::parse(&text, Path::new("t.toml")).unwrap()
+    }
+
+    fn api(id: &str, account: &str) -> Arc<ListenerSpec> {
+        let mut spec = (*config("").listeners[0]).clone();
+        spec.id = id.into();
+        spec.account_id = account.into();
+        Arc::new(spec)
+    }
+
+    #[test]
+    fn a_reload_keeps_api_listeners_and_unchanged_limiters() {
+        let registry = Registry::new(config(""));
+        registry.upsert_api_listener(api("api-1", "acc-api"));
+        let limiter = registry
+            .load()
+            .listener("file")
+            .unwrap()
+            .limiter
+            .clone()
+            .unwrap();
+        registry.replace(config(
+            "[[listener]]\nid = \"new\"\nprovider = \"smoobu\"\naccount_id = \"acc-new\"\n",
+        ));
+        let snap = registry.load();
+        assert!(
+            snap.route("smoobu/acc-api").is_some(),
+            "API listener dropped by a reload"
+        );
+        assert!(snap.route("smoobu/acc-new").is_some());
+        assert!(snap.is_api_listener("api-1") && !snap.is_api_listener("file"));
+        let kept = snap.listener("file").unwrap().limiter.clone().unwrap();
+        assert!(
+            Arc::ptr_eq(&limiter, &kept),
+            "an unchanged limit got a new limiter"
+        );
+        registry.remove_api_listener("api-1");
+        assert!(registry.load().route("smoobu/acc-api").is_none());
+    }
+
+    #[test]
+    fn the_file_wins_a_clash_with_an_api_listener() {
+        let registry = Registry::new(config(""));
+        registry.set_api_listeners(vec![api("api-1", "acc"), api("file", "other")]);
+        let snap = registry.load();
+        assert_eq!(snap.route("smoobu/acc").unwrap().spec.id, "file");
+        assert!(snap.route("smoobu/other").is_none());
+        assert!(!snap.is_api_listener("api-1"));
+    }
 }

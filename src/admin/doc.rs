@@ -27,6 +27,7 @@ pub struct ListenerDoc {
     pub receivers: Vec<ReceiverDoc>,
 }
 
+/// HTTP Basic credentials a provider must send (the password is a secret).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BasicAuthDoc {
@@ -34,6 +35,7 @@ pub struct BasicAuthDoc {
     pub password: String,
 }
 
+/// A rate limit; `burst` defaults to `per_second`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RateLimitDoc {
@@ -61,6 +63,7 @@ pub struct ReceiverDoc {
     pub timeout: Option<String>,
 }
 
+/// OAuth 2.0 client credentials for a receiver (the client secret is a secret).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OAuthDoc {

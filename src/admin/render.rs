@@ -16,6 +16,7 @@ pub enum ManagedBy {
 }
 
 impl ManagedBy {
+    /// The `managedBy` value.
     pub fn name(self) -> &'static str {
         match self {
             ManagedBy::Config => "config",

@@ -13,6 +13,7 @@ use serde_json::json;
 pub const MAX_BODY: usize = 1024 * 1024;
 /// Page size when `take` is absent, and the largest allowed.
 pub const DEFAULT_TAKE: u32 = 100;
+/// The largest `take`.
 pub const MAX_TAKE: u32 = 1000;
 /// The largest `skip`: beyond it a page would be empty anyway, and it fits every integer type.
 pub const MAX_SKIP: u64 = i32::MAX as u64;
@@ -25,6 +26,7 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// A problem with `field`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Problem {
         Problem {
             field: field.into(),
@@ -91,6 +93,7 @@ pub async fn body(body: Incoming) -> Result<Bytes, Response<Body>> {
 pub struct Query(Vec<(String, String)>);
 
 impl Query {
+    /// Decodes a query string (`+` is a space), absent meaning empty.
     pub fn parse(query: Option<&str>) -> Query {
         Query(
             url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
