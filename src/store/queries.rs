@@ -187,8 +187,9 @@ pub fn event_from_row(r: &Row<'_>) -> rusqlite::Result<StoredEvent> {
 
 fn record(conn: &Connection, rec: &AttemptRecord) -> rusqlite::Result<()> {
     conn.prepare_cached(
+        // The event may have been deleted while the attempt ran: then there is nothing to log to.
         "INSERT OR REPLACE INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ?1)",
     )?
     .execute(params![
         rec.delivery_id,
