@@ -17,10 +17,10 @@ struct Args {
     /// How many listeners to write.
     #[arg(long, default_value_t = 1)]
     listeners: usize,
-    /// Receiver URLs of the listener under load (repeat for fan-out).
-    #[arg(long, required = true)]
+    /// Receiver URLs of the listener under load (repeat for fan-out; none: it only stores).
+    #[arg(long)]
     receiver: Vec<String>,
-    /// Receiver URL of every other listener (default: the first `--receiver` with a distinct path).
+    /// Receiver URL of every other listener (default: the first `--receiver`, with a distinct path).
     #[arg(long)]
     other_receiver: Option<String>,
     /// The SQLite file.
@@ -64,7 +64,8 @@ fn main() -> Result<(), String> {
     let other = args
         .other_receiver
         .clone()
-        .unwrap_or_else(|| args.receiver[0].clone());
+        .or_else(|| args.receiver.first().cloned())
+        .unwrap_or_else(|| "http://127.0.0.1:9".into());
     let signing = if args.sign {
         "signing_secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n"
     } else {

@@ -72,6 +72,8 @@ impl Clock {
 struct Sent {
     /// When the 200 arrived (0 = not acknowledged).
     ack_ns: Vec<AtomicU64>,
+    /// When the request was written.
+    send_ns: Vec<AtomicU64>,
 }
 
 /// What one receiver records, indexed by `seq`.
@@ -292,6 +294,7 @@ async fn connection_task(
             }
         }
         let send_ns = clock.ns();
+        sent.send_ns[seq as usize].store(send_ns.max(1), Ordering::Relaxed);
         if send_ns > intended_ns + 1_000_000 {
             tally.late_sends.fetch_add(1, Ordering::Relaxed);
         }
@@ -373,6 +376,7 @@ fn main() -> Result<(), String> {
 
     let sent = Arc::new(Sent {
         ack_ns: (0..total).map(|_| AtomicU64::new(0)).collect(),
+        send_ns: (0..total).map(|_| AtomicU64::new(0)).collect(),
     });
     let tally = Arc::new(Tally::default());
     let template = Arc::new(BodyTemplate::new(&args.event_type, args.body_bytes));
@@ -477,6 +481,7 @@ fn main() -> Result<(), String> {
         // Let late duplicates (if any) land before counting.
         std::thread::sleep(Duration::from_millis(200));
         let mut lat = Vec::new();
+        let mut from_send = Vec::new();
         let mut before_ack = 0u64;
         let mut arrived = 0u64;
         for r in &arrivals {
@@ -491,6 +496,7 @@ fn main() -> Result<(), String> {
                     before_ack += 1;
                 }
                 lat.push(at.saturating_sub(*ack));
+                from_send.push(at.saturating_sub(sent.send_ns[*i].load(Ordering::Relaxed)));
             }
         }
         let expected = (acked.len() * arrivals.len()) as u64;
@@ -503,6 +509,7 @@ fn main() -> Result<(), String> {
             "unknown": arrivals.iter().map(|r| r.unknown.load(Ordering::Relaxed)).sum::<u64>(),
             "arrived_before_ack": before_ack,
             "latency_ms": summary(lat),
+            "from_send_ms": summary(from_send),
         });
     }
     let last_ack = acked.iter().map(|(_, a)| *a).max().unwrap_or(t0_ns);

@@ -84,8 +84,8 @@ impl Plan {
                 scale_starts: 3,
                 backlog: 1_000_000,
                 backlog_down_secs: 10.0,
-                drain_timeout_secs: 900.0,
-                idle_connections: 5_000,
+                drain_timeout_secs: 300.0,
+                idle_connections: 2_000,
             }
         };
         if let Some(n) = args.listeners {
@@ -575,7 +575,13 @@ impl Ctx {
     }
 
     /// One ingest measurement with `listeners` listeners (the first one loaded).
-    fn ingest(&mut self, tag: &str, listeners: usize, config: Option<PathBuf>) -> Res<Ingest> {
+    fn ingest(
+        &mut self,
+        tag: &str,
+        listeners: usize,
+        config: Option<PathBuf>,
+        deliver: bool,
+    ) -> Res<Ingest> {
         let dir = self.work.join(tag);
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -589,7 +595,8 @@ impl Ctx {
                 }
                 c
             }
-            None => self.config(&dir, listeners, &addrs, &[])?,
+            None if deliver => self.config(&dir, listeners, &addrs, &[])?,
+            None => self.config(&dir, listeners, &[], &[])?,
         };
         let mut gw = self.gateway(&config)?;
         let rss_started = rss_mb(gw.proc.pid()).unwrap_or(0.0);
@@ -660,6 +667,37 @@ fn section_baseline(ctx: &mut Ctx) -> Res<f64> {
         None,
         "the yardstick for every ratio",
     );
+    // The least work a relay does: bare hyper that forwards every body to a receiver and answers
+    // once that answer is back. No storage, no checks; it bounds any gateway that delivers.
+    let (mut recv, addrs) = ctx.receiver(&["127.0.0.1:0"])?;
+    let mut relay = Proc::spawn(
+        "bench_baseline --relay",
+        ctx.example("bench_baseline").args([
+            "--listen",
+            "127.0.0.1:0",
+            "--relay",
+            &format!("http://{}/hook", addrs[0]),
+        ]),
+        false,
+        |_| true,
+    )?;
+    let (_, line) = relay.wait_line("listening on", Duration::from_secs(20))?;
+    let relay_url = format!("http://{}/", &line["listening on ".len()..]);
+    ctx.wrk(&relay_url, ctx.plan.warm_secs)?;
+    let r = ctx.wrk(&relay_url, ctx.plan.wrk_secs)?;
+    relay.stop(Duration::from_secs(5));
+    recv.stop(Duration::from_secs(5));
+    ctx.row(
+        "baseline",
+        "bare hyper relay (forwards each body to a receiver first)",
+        Some(r.rps),
+        "req/s",
+        None,
+        format!(
+            "{:.2} x baseline: the ceiling of any gateway that delivers",
+            r.rps / w.rps
+        ),
+    );
     // What the generator and loopback alone add to a fixed-rate latency.
     let floor = ctx.load(&url, w.rps / 2.0, ctx.plan.fixed_secs, 64)?;
     ctx.row(
@@ -675,14 +713,14 @@ fn section_baseline(ctx: &mut Ctx) -> Res<f64> {
     );
     ctx.detail(
         "baseline",
-        json!({"wrk": w.raw, "rps": w.rps.round(), "floor": floor}),
+        json!({"wrk": w.raw, "rps": w.rps.round(), "floor": floor, "relay_wrk": r.raw}),
     );
     p.stop(Duration::from_secs(5));
     Ok(w.rps)
 }
 
 fn section_ingest(ctx: &mut Ctx, baseline: Option<f64>) -> Res<f64> {
-    let one = ctx.ingest("ingest-1", 1, None)?;
+    let one = ctx.ingest("ingest-1", 1, None, true)?;
     let ratio = baseline.map(|b| one.rps / b);
     ctx.row(
         "ingest",
@@ -699,6 +737,19 @@ fn section_ingest(ctx: &mut Ctx, baseline: Option<f64>) -> Res<f64> {
         "x",
         Some(Target::AtLeast(0.5)),
         "",
+    );
+    // Where the time goes: the same load on a listener without receivers (store only).
+    let store_only = ctx.ingest("ingest-store-only", 1, None, false)?;
+    ctx.row(
+        "ingest",
+        "  store only (listener without receivers)",
+        Some(store_only.rps),
+        "req/s",
+        None,
+        format!(
+            "{:.2} x baseline: the single writer's commit cycle bounds it",
+            baseline.map(|b| store_only.rps / b).unwrap_or(f64::NAN)
+        ),
     );
     let rate = baseline.map(|b| b / 2.0).unwrap_or(one.rps / 2.0);
     let r = ctx.fixed_rate("latency-half-baseline", rate)?;
@@ -799,6 +850,14 @@ fn section_e2e(ctx: &mut Ctx) -> Res<()> {
     );
     ctx.row(
         "e2e",
+        "request sent -> receiver p50 / p99 (for reference)",
+        ms(e, &["from_send_ms", "p50"]),
+        "ms",
+        None,
+        format!("p99 {} ms", e["from_send_ms"]["p99"]),
+    );
+    ctx.row(
+        "e2e",
         "200 -> receiver max",
         ms(e, &["latency_ms", "max"]),
         "ms",
@@ -895,7 +954,7 @@ fn section_scale(ctx: &mut Ctx, one_listener_rps: Option<f64>) -> Res<()> {
     recv.stop(Duration::from_secs(5));
     // The loaded run needs a live receiver at the config's address: restart one there.
     let (mut recv, _) = ctx.receiver(&[addrs[0].as_str()])?;
-    let big = ctx.ingest("scale-run", n, Some(config.clone()))?;
+    let big = ctx.ingest("scale-run", n, Some(config.clone()), true)?;
     recv.stop(Duration::from_secs(5));
     starts.push(big.startup.as_secs_f64());
     starts.sort_by(f64::total_cmp);
@@ -925,7 +984,7 @@ fn section_scale(ctx: &mut Ctx, one_listener_rps: Option<f64>) -> Res<()> {
         "VmHWM",
     );
     // The machine drifts: measure 1 listener again now and compare with the mean of both.
-    let again = ctx.ingest("ingest-1-again", 1, None)?;
+    let again = ctx.ingest("ingest-1-again", 1, None, true)?;
     let reference = match one_listener_rps {
         Some(first) => (first + again.rps) / 2.0,
         None => again.rps,
@@ -1097,18 +1156,16 @@ fn section_backlog(ctx: &mut Ctx) -> Res<()> {
     Ok(())
 }
 
-fn section_idle(ctx: &mut Ctx) -> Res<()> {
-    let dir = ctx.work.join("idle");
-    let _ = std::fs::remove_dir_all(&dir);
-    let (mut recv, addrs) = ctx.receiver(&["127.0.0.1:0"])?;
-    let config = ctx.config(&dir, 1, &addrs, &[])?;
-    let mut gw = ctx.gateway(&config)?;
-    let n = ctx.plan.idle_connections;
+/// Opens `n` keep-alive connections to `addr` (one GET of `path` on each) and returns the
+/// server's RSS growth per 1,000 of them in MB, with what the client saw.
+fn idle_cost(ctx: &Ctx, pid: u32, addr: &str, path: &str, n: usize) -> Res<(f64, f64, f64, Value)> {
     let idle = |count: usize, hold: f64| -> Res<(Proc, usize)> {
         let mut cmd = ctx.example("bench_idle");
         cmd.args([
             "--addr",
-            &gw.public,
+            addr,
+            "--path",
+            path,
             "--connections",
             &count.to_string(),
             "--hold",
@@ -1119,42 +1176,122 @@ fn section_idle(ctx: &mut Ctx) -> Res<()> {
         let opened = line["open ".len()..].trim().parse().unwrap_or(0);
         Ok((p, opened))
     };
-    // Warm up first, so buffers and thread stacks a first connection brings are in "before".
+    // Warm up first, so what a first connection brings (thread caches, buffers) is in "before".
     let (mut warm, _) = idle(n.min(100), 0.0)?;
     let _ = warm.wait_line("RESULT ", Duration::from_secs(30))?;
     std::thread::sleep(Duration::from_millis(500));
-    let before = rss_mb(gw.proc.pid()).unwrap_or(0.0);
-    let (mut p, opened) = idle(n, 3.0)?;
-    std::thread::sleep(Duration::from_secs(1));
-    let after = rss_mb(gw.proc.pid()).unwrap_or(0.0);
+    let before = rss_mb(pid).unwrap_or(0.0);
+    // Measured at once: the gateway closes connections idle for header_timeout (10 s).
+    let (mut p, opened) = idle(n, 2.0)?;
+    std::thread::sleep(Duration::from_millis(500));
+    let after = rss_mb(pid).unwrap_or(0.0);
     let (_, line) = p.wait_line("RESULT ", Duration::from_secs(60))?;
     let r: Value = serde_json::from_str(&line["RESULT ".len()..]).map_err(|e| e.to_string())?;
-    gw.proc.stop(Duration::from_secs(30));
-    recv.stop(Duration::from_secs(5));
     let per_1000 = if opened > 0 {
         (after - before) / opened as f64 * 1000.0
     } else {
         f64::NAN
     };
+    Ok((per_1000, before, after, r))
+}
+
+fn section_idle(ctx: &mut Ctx) -> Res<()> {
+    let dir = ctx.work.join("idle");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (mut recv, addrs) = ctx.receiver(&["127.0.0.1:0"])?;
+    let config = ctx.config(&dir, 1, &addrs, &[])?;
+    let mut gw = ctx.gateway(&config)?;
+    let n = ctx.plan.idle_connections;
+    let (per_1000, before, after, r) = idle_cost(ctx, gw.proc.pid(), &gw.public, "/healthz", n)?;
+    gw.proc.stop(Duration::from_secs(30));
+    recv.stop(Duration::from_secs(5));
     ctx.row(
         "idle",
         format!(
             "RSS per 1,000 idle keep-alive connections ({} open)",
-            fmt_num(opened as f64)
+            fmt_num(r["opened"].as_f64().unwrap_or(0.0))
         ),
         Some(per_1000),
         "MB",
         Some(Target::AtMost(10.0)),
         format!(
-            "{before:.1} -> {after:.1} MB; {} still open after 4 s",
+            "{before:.1} -> {after:.1} MB; {} of them still open 2.5 s later",
             r["still_open"]
         ),
     );
+    // The same test against bare hyper 1 (HTTP/1.1 only): the floor of the HTTP stack itself.
+    let mut base = Proc::spawn(
+        "bench_baseline",
+        ctx.example("bench_baseline")
+            .args(["--listen", "127.0.0.1:0"]),
+        false,
+        |_| true,
+    )?;
+    let (_, line) = base.wait_line("listening on", Duration::from_secs(20))?;
+    let addr = line["listening on ".len()..].to_string();
+    let (bare, b0, b1, br) = idle_cost(ctx, base.pid(), &addr, "/", n)?;
+    base.stop(Duration::from_secs(5));
+    ctx.row(
+        "idle",
+        "  bare hyper 1, same test (the HTTP stack's own floor)",
+        Some(bare),
+        "MB",
+        None,
+        format!("{b0:.1} -> {b1:.1} MB"),
+    );
     ctx.detail(
         "idle",
-        json!({"opened": opened, "rss_before_mb": before, "rss_after_mb": after, "client": r}),
+        json!({"rss_before_mb": before, "rss_after_mb": after, "client": r,
+               "bare_hyper": {"per_1000_mb": bare, "rss_before_mb": b0, "rss_after_mb": b1, "client": br}}),
     );
     Ok(())
+}
+
+/// Clock ticks per second of /proc's CPU times.
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// CPU seconds so far: the whole machine's busy time, and ours (this driver plus every child
+/// it has reaped, grandchildren included). Their difference over a section is what other
+/// processes took from the run: the noise of a shared machine, stated instead of guessed.
+fn cpu_seconds(ticks: f64) -> (f64, f64) {
+    let machine = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| {
+            let first = s.lines().next()?.to_string();
+            let v: Vec<f64> = first
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            // user nice system idle iowait irq softirq steal
+            Some(
+                [0, 1, 2, 5, 6, 7]
+                    .iter()
+                    .filter_map(|i| v.get(*i))
+                    .sum::<f64>(),
+            )
+        })
+        .unwrap_or(0.0);
+    let ours = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1.to_string();
+            let v: Vec<f64> = rest
+                .split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            // After the name: state is not a number, so utime..cstime are at 10..=13 here.
+            Some(v.get(10..14)?.iter().sum::<f64>())
+        })
+        .unwrap_or(0.0);
+    (machine / ticks, ours / ticks)
 }
 
 fn machine() -> Value {
@@ -1327,6 +1464,17 @@ fn run(args: Args) -> Res<()> {
     let started = Instant::now();
     let mut failures = Vec::new();
 
+    let ticks = clock_ticks();
+    let mut noise = serde_json::Map::new();
+    let mut mark = (Instant::now(), cpu_seconds(ticks));
+    let mut measure_noise = |name: &str| {
+        let (then, (m0, o0)) = mark;
+        let (m1, o1) = cpu_seconds(ticks);
+        let wall = then.elapsed().as_secs_f64().max(1e-3);
+        let others = ((m1 - m0) - (o1 - o0)).max(0.0) / wall;
+        noise.insert(name.to_string(), json!((others * 100.0).round() / 100.0));
+        mark = (Instant::now(), (m1, o1));
+    };
     // Each section stands alone: one that fails is reported and the rest still run.
     let mut baseline = None;
     if wanted("baseline") || wanted("ingest") {
@@ -1334,6 +1482,7 @@ fn run(args: Args) -> Res<()> {
             Ok(b) => baseline = Some(b),
             Err(e) => failures.push(format!("baseline: {e}")),
         }
+        measure_noise("baseline");
     }
     let mut one = None;
     if wanted("ingest") {
@@ -1341,28 +1490,44 @@ fn run(args: Args) -> Res<()> {
             Ok(r) => one = Some(r),
             Err(e) => failures.push(format!("ingest: {e}")),
         }
+        measure_noise("ingest");
     }
     if wanted("e2e") {
         if let Err(e) = section_e2e(&mut ctx) {
             failures.push(format!("e2e: {e}"));
         }
+        measure_noise("e2e");
     }
     if wanted("scale") {
         if let Err(e) = section_scale(&mut ctx, one) {
             failures.push(format!("scale: {e}"));
         }
+        measure_noise("scale");
     }
     if wanted("backlog") {
         if let Err(e) = section_backlog(&mut ctx) {
             failures.push(format!("backlog: {e}"));
         }
+        measure_noise("backlog");
     }
     if wanted("idle") {
         if let Err(e) = section_idle(&mut ctx) {
             failures.push(format!("idle: {e}"));
         }
+        measure_noise("idle");
     }
 
+    let worst = noise.values().filter_map(Value::as_f64).fold(0.0, f64::max);
+    let per: Vec<String> = noise.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    ctx.row(
+        "machine",
+        "CPU taken by other processes (worst section)",
+        Some(worst),
+        "cores",
+        None,
+        per.join(", "),
+    );
+    ctx.detail("noise_cores", Value::Object(noise));
     print_table(&ctx, &date, &machine);
     let rows: Vec<Value> = ctx
         .rows
