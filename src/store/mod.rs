@@ -13,6 +13,7 @@ pub mod writer;
 pub use events_api::{AttemptView, DeliveryView, EventFilter, EventView, Requeued};
 pub use listeners::{ApiListenerRow, ListenerTimes, ListenerWrite};
 pub use model::*;
+pub use queries::DuePlan;
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};

@@ -7,17 +7,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 impl Store {
-    /// Pending deliveries due at `now_ms`, oldest first, skipping receivers in `skip_receivers`
-    /// (those at their concurrency cap, or paused); `deep` also looks past a long run of their rows.
-    pub async fn due_deliveries(
-        &self,
-        now_ms: i64,
-        limit: usize,
-        skip_receivers: Vec<String>,
-        deep: bool,
-    ) -> Result<Vec<DeliveryJob>, StoreError> {
-        self.read(move |conn| due(conn, now_ms, limit, &skip_receivers, deep))
-            .await
+    /// Pending deliveries due now that the dispatcher can start, oldest first (see `DuePlan`).
+    pub async fn due_deliveries(&self, plan: DuePlan) -> Result<Vec<DeliveryJob>, StoreError> {
+        self.read(move |conn| due(conn, plan)).await
     }
 
     /// The earliest `next_attempt_at` after `after_ms` among pending deliveries.
@@ -66,48 +58,101 @@ impl Store {
     }
 }
 
-fn due(
-    conn: &Connection,
-    now_ms: i64,
-    limit: usize,
-    skip: &[String],
-    deep: bool,
-) -> rusqlite::Result<Vec<DeliveryJob>> {
-    let skip_set: HashSet<&str> = skip.iter().map(String::as_str).collect();
-    // The partial index on next_attempt_at keeps this cheap however large the backlog.
-    // Over-fetch a little so rows of saturated or paused receivers do not hide the others.
-    let fetch = (limit + skip.len() * 4).min(limit * 8 + 64);
+/// What the dispatcher can take: how many jobs, which deliveries are already running, and how
+/// many more each receiver may have in flight.
+#[derive(Debug, Default)]
+pub struct DuePlan {
+    pub now_ms: i64,
+    /// Jobs wanted at most.
+    pub limit: usize,
+    /// Deliveries already running: skipped without loading their events.
+    pub running: HashSet<i64>,
+    /// Room left per receiver key ("listener_id receiver_url") that has something running or is
+    /// paused (0); receivers not listed have `default_room`.
+    pub room: HashMap<String, usize>,
+    pub default_room: usize,
+    /// Also look past a long run of rows of receivers without room (costs one index seek per
+    /// receiver with pending deliveries, so the dispatcher asks for it only now and then).
+    pub deep: bool,
+}
+
+/// Receivers looked at by one deep pass at most.
+const DEEP_RECEIVERS: usize = 2000;
+
+fn due(conn: &Connection, mut plan: DuePlan) -> rusqlite::Result<Vec<DeliveryJob>> {
+    // The partial index on next_attempt_at keeps this cheap however large the backlog. The
+    // window covers the running rows plus some slack for receivers without room.
+    let fetch = plan.limit + plan.running.len() + 64;
     let mut stmt = conn.prepare_cached(
         "SELECT d.id, d.listener_id, d.receiver_url, d.attempt_count, d.event_seq
          FROM deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
          ORDER BY d.next_attempt_at LIMIT ?2",
     )?;
     let rows: Vec<DueRow> = stmt
-        .query_map(params![now_ms, fetch as i64], due_row)?
+        .query_map(params![plan.now_ms, fetch as i64], due_row)?
         .collect::<Result<_, _>>()?;
     let window_full = rows.len() == fetch;
     let mut jobs = Vec::new();
     let mut events: HashMap<i64, Arc<StoredEvent>> = HashMap::new();
-    collect_jobs(conn, rows, &skip_set, limit, &mut events, &mut jobs)?;
-    if deep && window_full && jobs.len() < limit && !skip.is_empty() {
-        // The window was all skipped receivers' rows (one slow receiver's long backlog): look
-        // past them so that the others' due deliveries are not stuck behind it. This walks the
-        // skipped rows in SQLite, so the dispatcher asks for it only now and then.
-        let mut stmt = conn.prepare_cached(
-            "SELECT d.id, d.listener_id, d.receiver_url, d.attempt_count, d.event_seq
-             FROM deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
-               AND (d.listener_id || ' ' || d.receiver_url) NOT IN (SELECT value FROM json_each(?2))
-             ORDER BY d.next_attempt_at LIMIT ?3",
-        )?;
-        let skipped = serde_json::to_string(skip).unwrap_or_else(|_| "[]".into());
-        let rows: Vec<DueRow> = stmt
-            .query_map(params![now_ms, skipped, (limit * 2) as i64], due_row)?
-            .collect::<Result<_, _>>()?;
-        let seen: HashSet<i64> = jobs.iter().map(|j| j.delivery_id).collect();
-        let rows = rows.into_iter().filter(|r| !seen.contains(&r.0)).collect();
-        collect_jobs(conn, rows, &skip_set, limit, &mut events, &mut jobs)?;
+    collect_jobs(conn, rows, &mut plan, &mut events, &mut jobs)?;
+    if plan.deep && window_full && jobs.len() < plan.limit {
+        // The window was taken by receivers without room (one slow receiver's long backlog):
+        // ask each receiver with pending deliveries for its own due rows, so that the others'
+        // deliveries are not stuck behind it.
+        for (listener_id, receiver_url) in receivers_with_pending(conn, DEEP_RECEIVERS)? {
+            let key = format!("{listener_id} {receiver_url}");
+            let room = plan.room.get(&key).copied().unwrap_or(plan.default_room);
+            if room == 0 || jobs.len() >= plan.limit {
+                continue;
+            }
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, listener_id, receiver_url, attempt_count, event_seq FROM deliveries
+                 WHERE status = 'pending' AND listener_id = ?1 AND receiver_url = ?2 AND next_attempt_at <= ?3
+                 ORDER BY next_attempt_at LIMIT ?4",
+            )?;
+            // Running rows of this receiver come first in its order; read past them.
+            let want = room.min(plan.limit - jobs.len()) + plan.running.len();
+            let rows: Vec<DueRow> = stmt
+                .query_map(
+                    params![listener_id, receiver_url, plan.now_ms, want as i64],
+                    due_row,
+                )?
+                .collect::<Result<_, _>>()?;
+            collect_jobs(conn, rows, &mut plan, &mut events, &mut jobs)?;
+        }
     }
     Ok(jobs)
+}
+
+/// Distinct (listener, receiver URL) pairs with pending deliveries, by seeking through the
+/// receiver index one pair at a time (SQLite would otherwise read every pending row).
+fn receivers_with_pending(
+    conn: &Connection,
+    max: usize,
+) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut first = conn.prepare_cached(
+        "SELECT listener_id, receiver_url FROM deliveries WHERE status = 'pending'
+         ORDER BY listener_id, receiver_url LIMIT 1",
+    )?;
+    let mut next = conn.prepare_cached(
+        "SELECT listener_id, receiver_url FROM deliveries WHERE status = 'pending'
+           AND (listener_id, receiver_url) > (?1, ?2)
+         ORDER BY listener_id, receiver_url LIMIT 1",
+    )?;
+    let mut current: Option<(String, String)> = first
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    while let Some(pair) = current {
+        current = next
+            .query_row(params![pair.0, pair.1], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        out.push(pair);
+        if out.len() >= max {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// (delivery id, listener id, receiver url, attempts made, event seq)
@@ -117,20 +162,25 @@ fn due_row(r: &Row<'_>) -> rusqlite::Result<DueRow> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
-/// Turns due rows into jobs (loading each event once), up to `limit` jobs in all.
+/// Turns due rows into jobs within each receiver's room (loading each event once), up to
+/// `plan.limit` jobs in all. Taken rows count as running for later passes.
 fn collect_jobs(
     conn: &Connection,
     rows: Vec<DueRow>,
-    skip: &HashSet<&str>,
-    limit: usize,
+    plan: &mut DuePlan,
     events: &mut HashMap<i64, Arc<StoredEvent>>,
     jobs: &mut Vec<DeliveryJob>,
 ) -> rusqlite::Result<()> {
     for (delivery_id, listener_id, receiver_url, attempt_count, event_seq) in rows {
-        if jobs.len() >= limit {
+        if jobs.len() >= plan.limit {
             break;
         }
-        if skip.contains(format!("{listener_id} {receiver_url}").as_str()) {
+        if plan.running.contains(&delivery_id) {
+            continue;
+        }
+        let key = format!("{listener_id} {receiver_url}");
+        let room = plan.room.entry(key).or_insert(plan.default_room);
+        if *room == 0 {
             continue;
         }
         let event = match events.get(&event_seq) {
@@ -144,6 +194,8 @@ fn collect_jobs(
                 e
             }
         };
+        *room -= 1;
+        plan.running.insert(delivery_id);
         jobs.push(DeliveryJob {
             delivery_id,
             listener_id,

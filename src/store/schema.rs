@@ -74,6 +74,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 CREATE INDEX IF NOT EXISTS deliveries_by_event ON deliveries(event_seq);
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(next_attempt_at) WHERE status = 'pending';
+-- Per-receiver due rows: fair polling past a slow receiver's backlog, pause and resume.
+CREATE INDEX IF NOT EXISTS deliveries_receiver_due ON deliveries(listener_id, receiver_url, next_attempt_at) WHERE status = 'pending';
 
 CREATE TABLE IF NOT EXISTS attempts (
     delivery_id  INTEGER NOT NULL,
