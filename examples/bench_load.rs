@@ -53,6 +53,9 @@ struct Args {
     /// Receivers to start on loopback (end-to-end mode).
     #[arg(long, default_value_t = 0)]
     receivers: usize,
+    /// Threads for the sending side; more than one only for rates one core cannot generate.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
     /// After the last ack, how long to wait for every event to reach every receiver.
     #[arg(long, default_value_t = 30.0)]
     drain_timeout: f64,
@@ -380,10 +383,17 @@ fn main() -> Result<(), String> {
     });
     let tally = Arc::new(Tally::default());
     let template = Arc::new(BodyTemplate::new(&args.event_type, args.body_bytes));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
+    let runtime = if args.threads > 1 {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(args.threads)
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    }
+    .map_err(|e| e.to_string())?;
     let rate = args.rate;
     let (t0_ns, sending_end_ns) = runtime.block_on(async {
         let mut senders = Vec::new();
