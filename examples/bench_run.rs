@@ -1061,8 +1061,20 @@ fn section_backlog(ctx: &mut Ctx) -> Res<()> {
         format!("{:.0} s, database {db_mb:.0} MB", t.elapsed().as_secs_f64()),
     );
 
-    // Receiver down: the gateway starts on the backlog and every attempt is refused.
-    let mut gw = ctx.gateway(&config)?;
+    // Receiver down: the gateway starts on a copy of the backlog and every attempt is refused.
+    // A copy, because each refused attempt is rescheduled by the retry schedule: the drain below
+    // must start from untouched rows, or it would measure the schedule, not the throughput.
+    let down = dir.join("down");
+    std::fs::create_dir_all(&down).map_err(|e| e.to_string())?;
+    for ext in ["", "-wal", "-shm"] {
+        let from = dir.join(format!("hookgate.db{ext}"));
+        if from.exists() {
+            std::fs::copy(&from, down.join(format!("hookgate.db{ext}")))
+                .map_err(|e| format!("copying the backlog: {e}"))?;
+        }
+    }
+    let down_config = ctx.config(&down, 1, std::slice::from_ref(&recv_addr), &[])?;
+    let mut gw = ctx.gateway(&down_config)?;
     let startup = gw.startup.as_secs_f64();
     let mut peak = 0f64;
     let until = Instant::now() + Duration::from_secs_f64(ctx.plan.backlog_down_secs);
@@ -1075,6 +1087,7 @@ fn section_backlog(ctx: &mut Ctx) -> Res<()> {
     let pending = metric(&metrics, "hookgate_pending_deliveries", "");
     let refused = metric(&metrics, "hookgate_deliveries_total", "");
     gw.proc.stop(Duration::from_secs(30));
+    let _ = std::fs::remove_dir_all(&down);
     ctx.row(
         "backlog",
         "start-up with the backlog",
