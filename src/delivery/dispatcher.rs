@@ -166,6 +166,7 @@ pub fn start(
         last_deep: std::time::Instant::now(),
         last_poll: std::time::Instant::now(),
         deep_gap: POLL_GAP,
+        hinted: Vec::new(),
     };
     let main = tokio::spawn(state.run(shutdown));
     (handle, Dispatcher { tracker, main })
@@ -191,6 +192,8 @@ struct Loop {
     deep_gap: Duration,
     /// When the store was last polled: completions are batched into one poll per `POLL_GAP`.
     last_poll: std::time::Instant,
+    /// Receivers whose due rows sit behind another receiver's backlog, found by a deep pass.
+    hinted: Vec<(String, String)>,
 }
 
 impl Loop {
@@ -332,6 +335,7 @@ impl Loop {
             room,
             default_room: cap,
             deep,
+            hinted: std::mem::take(&mut self.hinted),
         };
         let result = self.shared.store.due_deliveries(plan).await;
         if deep {
@@ -339,7 +343,10 @@ impl Loop {
             self.deep_gap = (started_at.elapsed() * 20).clamp(POLL_GAP, MAX_DEEP_GAP);
         }
         let jobs = match result {
-            Ok(jobs) => jobs,
+            Ok((jobs, hidden)) => {
+                self.hinted = hidden;
+                jobs
+            }
             Err(e) => {
                 tracing::error!(error = %e, "cannot read due deliveries; trying again shortly");
                 self.wake_at = Some(now + 1000);

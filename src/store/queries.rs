@@ -7,8 +7,12 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 impl Store {
-    /// Pending deliveries due now that the dispatcher can start, oldest first (see `DuePlan`).
-    pub async fn due_deliveries(&self, plan: DuePlan) -> Result<Vec<DeliveryJob>, StoreError> {
+    /// Pending deliveries due now that the dispatcher can start, oldest first (see `DuePlan`),
+    /// and the receivers whose due rows were found only by asking them one by one.
+    pub async fn due_deliveries(
+        &self,
+        plan: DuePlan,
+    ) -> Result<(Vec<DeliveryJob>, Vec<(String, String)>), StoreError> {
         self.read(move |conn| due(conn, plan)).await
     }
 
@@ -74,12 +78,17 @@ pub struct DuePlan {
     /// Also look past a long run of rows of receivers without room (costs one index seek per
     /// receiver with pending deliveries, so the dispatcher asks for it only now and then).
     pub deep: bool,
+    /// Receivers (listener id, URL) an earlier deep pass found hidden rows for: asked directly.
+    pub hinted: Vec<(String, String)>,
 }
 
 /// Receivers looked at by one deep pass at most.
 const DEEP_RECEIVERS: usize = 2000;
 
-fn due(conn: &Connection, mut plan: DuePlan) -> rusqlite::Result<Vec<DeliveryJob>> {
+fn due(
+    conn: &Connection,
+    mut plan: DuePlan,
+) -> rusqlite::Result<(Vec<DeliveryJob>, Vec<(String, String)>)> {
     // The partial index on next_attempt_at keeps this cheap however large the backlog. The
     // window covers the running rows plus some slack for receivers without room.
     let fetch = plan.limit + plan.running.len() + 64;
@@ -95,14 +104,21 @@ fn due(conn: &Connection, mut plan: DuePlan) -> rusqlite::Result<Vec<DeliveryJob
     let mut jobs = Vec::new();
     let mut events: HashMap<i64, Arc<StoredEvent>> = HashMap::new();
     collect_jobs(conn, rows, &mut plan, &mut events, &mut jobs)?;
+    let mut hidden = Vec::new();
+    let mut receivers = std::mem::take(&mut plan.hinted);
     if plan.deep && window_full && jobs.len() < plan.limit {
         // The window was taken by receivers without room (one slow receiver's long backlog):
         // ask each receiver with pending deliveries for its own due rows, so that the others'
         // deliveries are not stuck behind it.
-        for (listener_id, receiver_url) in receivers_with_pending(conn, DEEP_RECEIVERS)? {
+        receivers = receivers_with_pending(conn, DEEP_RECEIVERS)?;
+    }
+    if window_full && jobs.len() < plan.limit {
+        for (listener_id, receiver_url) in receivers {
             let key = format!("{listener_id} {receiver_url}");
             let room = plan.room.get(&key).copied().unwrap_or(plan.default_room);
             if room == 0 || jobs.len() >= plan.limit {
+                // Busy now, but it may still have rows behind others': keep asking it.
+                hidden.push((listener_id, receiver_url));
                 continue;
             }
             let mut stmt = conn.prepare_cached(
@@ -118,10 +134,15 @@ fn due(conn: &Connection, mut plan: DuePlan) -> rusqlite::Result<Vec<DeliveryJob
                     due_row,
                 )?
                 .collect::<Result<_, _>>()?;
+            let before = jobs.len();
             collect_jobs(conn, rows, &mut plan, &mut events, &mut jobs)?;
+            if jobs.len() > before {
+                // It had due rows the window did not show: ask it directly next time too.
+                hidden.push((listener_id, receiver_url));
+            }
         }
     }
-    Ok(jobs)
+    Ok((jobs, hidden))
 }
 
 /// Distinct (listener, receiver URL) pairs with pending deliveries, by seeking through the
