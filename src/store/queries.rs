@@ -9,10 +9,7 @@ use std::sync::Arc;
 impl Store {
     /// Pending deliveries due now that the dispatcher can start, oldest first (see `DuePlan`),
     /// and the receivers whose due rows were found only by asking them one by one.
-    pub async fn due_deliveries(
-        &self,
-        plan: DuePlan,
-    ) -> Result<(Vec<DeliveryJob>, Vec<(String, String)>), StoreError> {
+    pub async fn due_deliveries(&self, plan: DuePlan) -> Result<DueBatch, StoreError> {
         self.read(move |conn| due(conn, plan)).await
     }
 
@@ -82,13 +79,14 @@ pub struct DuePlan {
     pub hinted: Vec<(String, String)>,
 }
 
+/// Jobs to start, and the receivers (listener id, URL) whose due rows were found only by
+/// asking them one by one.
+pub type DueBatch = (Vec<DeliveryJob>, Vec<(String, String)>);
+
 /// Receivers looked at by one deep pass at most.
 const DEEP_RECEIVERS: usize = 2000;
 
-fn due(
-    conn: &Connection,
-    mut plan: DuePlan,
-) -> rusqlite::Result<(Vec<DeliveryJob>, Vec<(String, String)>)> {
+fn due(conn: &Connection, mut plan: DuePlan) -> rusqlite::Result<DueBatch> {
     // The partial index on next_attempt_at keeps this cheap however large the backlog. The
     // window covers the running rows plus some slack for receivers without room.
     let fetch = plan.limit + plan.running.len() + 64;
