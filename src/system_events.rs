@@ -30,6 +30,16 @@ pub const EVENT_TYPES: [(&str, &str); 6] = [
     ),
 ];
 
+/// Whether any system webhook takes `event_type`: callers skip building payloads when none does.
+pub fn wanted(registry: &Registry, event_type: &str) -> bool {
+    registry
+        .load()
+        .config
+        .system_webhooks
+        .iter()
+        .any(|s| s.receiver.wants(Some(event_type)))
+}
+
 /// Stores one system event for every system webhook that wants it and hands it to delivery.
 /// `data` should carry `integrationAccountId` and `workspaceId`; `result` is added.
 pub async fn emit(

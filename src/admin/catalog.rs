@@ -137,6 +137,10 @@ pub async fn sync_config(app: &App, previous: Option<&Config>) -> Result<(), Sto
 
 /// Sends a listener lifecycle event to the system webhooks, off the caller's path.
 pub fn announce(app: &App, event_type: &'static str, spec: &ListenerSpec, by: ManagedBy) {
+    // At start every file listener is announced: with no system webhook, do nothing per listener.
+    if !crate::system_events::wanted(&app.registry, event_type) {
+        return;
+    }
     let data = crate::system_events::listener_data(spec, by.name());
     let (store, registry, dispatcher) = (
         app.store.clone(),

@@ -216,10 +216,12 @@ impl Loop {
             tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => break,
+                // Completions first: under sustained ingest they free the slots new work needs.
+                // (A fresh copy arriving after its delivery finished is caught by `recent`.)
+                Some(done) = self.done_rx.recv() => self.finish(done),
                 Some(job) = self.fresh_rx.recv() => {
                     self.offer(job);
                 }
-                Some(done) = self.done_rx.recv() => self.finish(done),
                 _ = self.handle.wake.notified() => {}
                 _ = tokio::time::sleep(sleep_for) => {
                     self.wake_at = None;
