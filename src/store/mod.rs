@@ -61,6 +61,8 @@ struct Inner {
     readers: Mutex<Vec<Connection>>,
     stats: Arc<WriterStats>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Dropped with the store: tells the checkpoint thread to end.
+    _checkpoint_stop: std::sync::mpsc::Sender<()>,
 }
 
 impl Store {
@@ -74,6 +76,24 @@ impl Store {
         let conn = Connection::open(path)?;
         schema::configure(&conn)?;
         schema::migrate(&conn)?;
+        // Checkpoints (copying the WAL into the database and fsyncing it: tens of ms) run on
+        // their own connection and thread, so a commit, and every 200 waiting on it, never
+        // waits for one.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpoint_conn = Connection::open(path)?;
+        schema::configure(&checkpoint_conn)?;
+        let (checkpoint_stop, stop_rx) = std::sync::mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("hookgate-store-checkpoint".into())
+            .spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    stop_rx.recv_timeout(std::time::Duration::from_millis(200))
+                {
+                    let _ =
+                        checkpoint_conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+            })
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let (tx, rx) = mpsc::channel(queue_capacity.max(1));
         let stats = Arc::new(WriterStats::default());
         let thread_stats = stats.clone();
@@ -88,6 +108,7 @@ impl Store {
                 readers: Mutex::new(Vec::new()),
                 stats,
                 writer_thread: Mutex::new(Some(handle)),
+                _checkpoint_stop: checkpoint_stop,
             }),
         })
     }
