@@ -165,7 +165,6 @@ pub async fn send(app: &App, id: &str, body: Bytes) -> Response<Body> {
     {
         Ok(IngestOutcome::Accepted { event, deliveries }) => {
             let n = deliveries.len();
-            app.metrics.pending_add(n as i64);
             app.dispatcher.submit_fresh(&event, deliveries);
             tracing::info!(listener = %spec.id, event = %event.id, deliveries = n, "test event sent");
             http_util::json(

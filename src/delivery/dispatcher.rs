@@ -42,6 +42,8 @@ pub struct DispatchHandle {
     overflow: Arc<AtomicBool>,
     /// Which receivers are failing or paused.
     pub health: Arc<HealthBook>,
+    /// Counts what is handed over as pending, whoever hands it over (ingest, tests, system events).
+    metrics: Arc<Metrics>,
 }
 
 impl DispatchHandle {
@@ -67,6 +69,7 @@ impl DispatchHandle {
 
     /// Hands over just-committed deliveries; if the queue is full they stay in the store for later.
     pub fn submit_fresh(&self, event: &Arc<StoredEvent>, deliveries: Vec<(i64, String)>) {
+        self.metrics.pending_add(deliveries.len() as i64);
         for (delivery_id, receiver_url) in deliveries {
             let job = DeliveryJob {
                 delivery_id,
@@ -141,6 +144,7 @@ pub fn start(
         wake: Arc::new(Notify::new()),
         overflow: Arc::new(AtomicBool::new(true)),
         health: Arc::new(HealthBook::load(health)),
+        metrics: metrics.clone(),
     };
     let tracker = TaskTracker::new();
     let (done_tx, done_rx) = mpsc::unbounded_channel();

@@ -267,7 +267,6 @@ async fn run(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Outcome {
         Ok(IngestOutcome::Accepted { event, deliveries }) => {
             let count = deliveries.len();
             let id = event.id.clone();
-            app.metrics.pending_add(count as i64);
             app.dispatcher.submit_fresh(&event, deliveries);
             (
                 http_util::json(
