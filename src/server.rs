@@ -3,16 +3,17 @@
 use crate::http_util::Body;
 use http::{Request, Response};
 use hyper::body::Incoming;
+use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
@@ -40,18 +41,7 @@ pub async fn serve<H, F>(
 {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
-        .keep_alive(true);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(Some(Duration::from_secs(30)))
-        .max_concurrent_streams(256);
-    let builder = Arc::new(builder);
+    let protocols = Arc::new(Protocols::new(limits.header_timeout));
     loop {
         let permit = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -72,10 +62,13 @@ pub async fn serve<H, F>(
         let _ = stream.set_nodelay(true);
         let handler = handler.clone();
         let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-            let handler = handler.clone();
-            async move { Ok::<_, Infallible>(handler(req, peer).await) }
+            // Boxed: hyper keeps the in-flight future inside each connection's state, so an
+            // unboxed handler future would make every idle connection as large as a busy one.
+            let answer: Pin<Box<dyn Future<Output = Response<Body>> + Send>> =
+                Box::pin(handler(req, peer));
+            async move { Ok::<_, Infallible>(answer.await) }
         });
-        let builder = builder.clone();
+        let protocols = protocols.clone();
         let watcher = graceful.watcher();
         let tls = tls.clone();
         let header_timeout = limits.header_timeout;
@@ -85,22 +78,29 @@ pub async fn serve<H, F>(
                 None => {
                     // hyper's header timer starts with the first byte; a client that connects
                     // and sends nothing would hold its slot forever without this.
-                    let mut first = [0u8; 1];
-                    match tokio::time::timeout(header_timeout, stream.peek(&mut first)).await {
-                        Ok(Ok(n)) if n > 0 => {}
-                        _ => return,
-                    }
-                    let conn = builder.serve_connection(TokioIo::new(stream), service);
-                    let _ = watcher.watch(conn.into_owned()).await;
-                }
-                Some(acceptor) => {
-                    let Ok(Ok(tls_stream)) =
-                        tokio::time::timeout(header_timeout, acceptor.accept(stream)).await
+                    let Ok(Some(h2)) =
+                        tokio::time::timeout(header_timeout, sniff_h2c(&stream)).await
                     else {
                         return;
                     };
-                    let conn = builder.serve_connection(TokioIo::new(tls_stream), service);
-                    let _ = watcher.watch(conn.into_owned()).await;
+                    protocols
+                        .serve(TokioIo::new(stream), h2, service, watcher)
+                        .await;
+                }
+                // Boxed, so that the TLS state does not make plain connections larger.
+                Some(acceptor) => {
+                    Box::pin(async move {
+                        let Ok(Ok(tls_stream)) =
+                            tokio::time::timeout(header_timeout, acceptor.accept(stream)).await
+                        else {
+                            return;
+                        };
+                        let h2 = tls_stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                        protocols
+                            .serve(TokioIo::new(tls_stream), h2, service, watcher)
+                            .await;
+                    })
+                    .await
                 }
             }
         });
@@ -111,6 +111,71 @@ pub async fn serve<H, F>(
         .is_err()
     {
         tracing::warn!("connections still open after the grace period; closing them");
+    }
+}
+
+/// The HTTP/1.1 and HTTP/2 connection settings, and which one a connection gets.
+///
+/// The protocol is chosen here rather than by hyper-util's `auto` builder: `auto` reads the
+/// first bytes itself and hands them back through a rewind buffer, which makes hyper's read
+/// buffer grow to 16 KiB on the second read. Choosing by peeking keeps an idle HTTP/1.1
+/// connection at hyper's own 8 KiB.
+struct Protocols {
+    http1: http1::Builder,
+    http2: http2::Builder<TokioExecutor>,
+}
+
+impl Protocols {
+    fn new(header_timeout: Duration) -> Protocols {
+        let mut http1 = http1::Builder::new();
+        http1
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .keep_alive(true);
+        let mut http2 = http2::Builder::new(TokioExecutor::new());
+        http2
+            .timer(TokioTimer::new())
+            .keep_alive_interval(Some(Duration::from_secs(30)))
+            .max_concurrent_streams(256);
+        Protocols { http1, http2 }
+    }
+
+    async fn serve<I, S>(&self, io: I, h2: bool, service: S, watcher: Watcher)
+    where
+        I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+        S: hyper::service::HttpService<Incoming, ResBody = Body> + Send + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        // Boxed one by one: as one state machine, every connection would take the size of the
+        // largest (an HTTP/2 one over TLS).
+        if h2 {
+            let _ = Box::pin(watcher.watch(self.http2.serve_connection(io, service))).await;
+        } else {
+            let _ = Box::pin(watcher.watch(self.http1.serve_connection(io, service))).await;
+        }
+    }
+}
+
+/// Waits for a plain-TCP client's first bytes without consuming them: `Some(true)` when they
+/// are the HTTP/2 prior-knowledge preface (h2c), `Some(false)` for HTTP/1.x, `None` when the
+/// client closed first.
+async fn sniff_h2c(stream: &TcpStream) -> Option<bool> {
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0";
+    let mut head = [0u8; PREFACE.len()];
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let n = stream.peek(&mut head).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        if n == head.len() || !PREFACE.starts_with(&head[..n]) {
+            return Some(head[..n] == *PREFACE);
+        }
+        // Only part of the preface so far. Peek returns at once while bytes are waiting, so
+        // wait between looks, longer each time: a client that stalls here costs little.
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(100));
     }
 }
 

@@ -352,3 +352,40 @@ async fn a_client_that_connects_and_sends_nothing_is_cut_off() {
         "the idle connection was not closed: {read:?}"
     );
 }
+
+#[tokio::test]
+async fn a_client_that_stalls_inside_the_http2_preface_is_cut_off() {
+    let receiver = Receiver::start().await;
+    let gw = Gateway::start(&config(&receiver.url("/in")));
+    let mut stream = tokio::net::TcpStream::connect(gw.public).await.unwrap();
+    // "PRI" could still be the HTTP/2 preface, so the gateway waits for more: but not forever.
+    stream.write_all(b"PRI * HT").await.unwrap();
+    let mut buf = [0u8; 16];
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "the stalled connection was not closed: {read:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_request_line_split_across_packets_is_still_served() {
+    let receiver = Receiver::start().await;
+    let gw = Gateway::start(&config(&receiver.url("/in")));
+    let mut stream = tokio::net::TcpStream::connect(gw.public).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    // "P" alone could begin POST, PUT or the HTTP/2 preface; the rest follows a moment later.
+    stream.write_all(b"P").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    stream
+        .write_all(b"UT /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .expect("answered within 10 s")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 "), "{answer}");
+}
