@@ -91,18 +91,16 @@ struct Inputs {
 }
 
 impl Registry {
-    /// The registry of a freshly loaded file, without API listeners yet.
-    pub fn new(config: Config) -> Registry {
+    /// The registry of a freshly loaded file and the API listeners of the store, built once
+    /// (with 100,000 listeners a build is a noticeable part of start-up).
+    pub fn new(config: Config, api: Vec<Arc<ListenerSpec>>) -> Registry {
         let limiters = DashMap::new();
         let config = Arc::new(config);
-        let snapshot = build(config.clone(), &[], &limiters);
+        let snapshot = build(config.clone(), &api, &limiters);
         Registry {
             current: ArcSwap::from_pointee(snapshot),
             limiters,
-            inputs: Mutex::new(Inputs {
-                config,
-                api: Vec::new(),
-            }),
+            inputs: Mutex::new(Inputs { config, api }),
             edits: tokio::sync::Mutex::new(()),
         }
     }
@@ -117,18 +115,14 @@ impl Registry {
         self.current.load_full()
     }
 
-    /// Swaps in a new configuration atomically, keeping the API-made listeners; requests in
-    /// flight keep the view they started with.
-    pub fn replace(&self, config: Config) {
+    /// Swaps in a new configuration atomically, with the API-made listeners as rebuilt under it
+    /// (`None` keeps the ones in service); requests in flight keep the view they started with.
+    pub fn replace(&self, config: Config, api: Option<Vec<Arc<ListenerSpec>>>) {
         let mut inputs = self.inputs.lock().expect("registry inputs");
         inputs.config = Arc::new(config);
-        self.rebuild(&inputs);
-    }
-
-    /// Swaps in a new set of API-made listeners atomically, keeping the file's configuration.
-    pub fn set_api_listeners(&self, api: Vec<Arc<ListenerSpec>>) {
-        let mut inputs = self.inputs.lock().expect("registry inputs");
-        inputs.api = api;
+        if let Some(api) = api {
+            inputs.api = api;
+        }
         self.rebuild(&inputs);
     }
 
@@ -157,13 +151,17 @@ impl Registry {
 
 fn limiter(
     limiters: &DashMap<String, (RateLimit, Arc<DefaultDirectRateLimiter>)>,
-    key: String,
+    key: impl FnOnce() -> String,
     limit: Option<RateLimit>,
 ) -> Option<Arc<DefaultDirectRateLimiter>> {
     let Some(limit) = limit else {
-        limiters.remove(&key);
+        // Most listeners have no limit: then there is no key to build and nothing to forget.
+        if !limiters.is_empty() {
+            limiters.remove(&key());
+        }
         return None;
     };
+    let key = key();
     if let Some(existing) = limiters.get(&key) {
         if existing.0 == limit {
             return Some(existing.1.clone());
@@ -238,11 +236,15 @@ fn add(
     let runtime = Arc::new(ListenerRuntime {
         spec: spec.clone(),
         provider,
-        limiter: limiter(limiters, format!("listener {}", spec.id), spec.rate_limit),
+        limiter: limiter(
+            limiters,
+            || format!("listener {}", spec.id),
+            spec.rate_limit,
+        ),
     });
     for r in &spec.receivers {
         let key = receiver_key(&spec.id, r.url.as_str());
-        let rl = limiter(limiters, format!("receiver {key}"), r.rate_limit);
+        let rl = limiter(limiters, || format!("receiver {key}"), r.rate_limit);
         snapshot.receivers.insert(
             key,
             Arc::new(ReceiverRuntime {
@@ -282,7 +284,7 @@ mod tests {
 
     #[test]
     fn a_reload_keeps_api_listeners_and_unchanged_limiters() {
-        let registry = Registry::new(config(""));
+        let registry = Registry::new(config(""), Vec::new());
         registry.upsert_api_listener(api("api-1", "acc-api"));
         let limiter = registry
             .load()
@@ -291,9 +293,11 @@ mod tests {
             .limiter
             .clone()
             .unwrap();
-        registry.replace(config(
-            "[[listener]]\nid = \"new\"\nprovider = \"smoobu\"\naccount_id = \"acc-new\"\n",
-        ));
+        // `None`: the API listeners could not be read again, so the ones in service stay.
+        registry.replace(
+            config("[[listener]]\nid = \"new\"\nprovider = \"smoobu\"\naccount_id = \"acc-new\"\n"),
+            None,
+        );
         let snap = registry.load();
         assert!(
             snap.route("smoobu/acc-api").is_some(),
@@ -312,8 +316,7 @@ mod tests {
 
     #[test]
     fn the_file_wins_a_clash_with_an_api_listener() {
-        let registry = Registry::new(config(""));
-        registry.set_api_listeners(vec![api("api-1", "acc"), api("file", "other")]);
+        let registry = Registry::new(config(""), vec![api("api-1", "acc"), api("file", "other")]);
         let snap = registry.load();
         assert_eq!(snap.route("smoobu/acc").unwrap().spec.id, "file");
         assert!(snap.route("smoobu/other").is_none());

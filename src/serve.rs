@@ -81,11 +81,13 @@ async fn serve(
     let store = Store::open(&cfg.store.path, cfg.store.queue_capacity)
         .map_err(|e| format!("{}: {e}", cfg.store.path.display()))?;
     let server_cfg = cfg.server.clone();
-    let registry = Arc::new(Registry::new(cfg));
     // API-made listeners join before delivery starts, so their pending deliveries find them.
-    let api_listeners = crate::admin::catalog::load_api_listeners(&store, &registry)
+    let api = crate::admin::catalog::api_listener_specs(&store, &cfg)
         .await
         .map_err(|e| e.to_string())?;
+    let api_listeners = api.len();
+    let registry = Arc::new(Registry::new(cfg, api));
+    crate::memory::release_free_memory();
     let metrics = Arc::new(Metrics::default());
     let pending = store.pending_count().await.map_err(|e| e.to_string())?;
     metrics.pending_set(pending);
@@ -108,9 +110,18 @@ async fn serve(
         dispatcher: dispatch,
         metrics,
     });
-    crate::admin::catalog::sync_config(&app, None)
-        .await
-        .map_err(|e| e.to_string())?;
+    // Load times and account.* announcements are bookkeeping: with 100,000 listeners they take
+    // a noticeable while, so webhooks are taken meanwhile; the management API, which shows the
+    // load times, starts when they are recorded. The edit lock orders this with a reload that
+    // might come first.
+    let bookkeeping = app.clone();
+    let bookkeeping = tokio::spawn(async move {
+        let _edit = bookkeeping.registry.edits.lock().await;
+        if let Err(e) = crate::admin::catalog::sync_config(&bookkeeping, None).await {
+            tracing::error!(error = %e, "cannot record the listeners' load times");
+        }
+        crate::memory::release_free_memory();
+    });
     let retention_task = tokio::spawn(crate::retention::run(
         store.clone(),
         registry.clone(),
@@ -153,14 +164,20 @@ async fn serve(
         GRACE,
     ));
     let admin_app = app.clone();
-    let admin_task = tokio::spawn(server::serve(
-        admin,
-        None,
-        limits,
-        move |req, peer| crate::admin::route(admin_app.clone(), req, peer),
-        stop_http.clone(),
-        GRACE,
-    ));
+    let stop_admin = stop_http.clone();
+    let admin_task = tokio::spawn(async move {
+        // Connections made meanwhile wait in the accept queue.
+        let _ = bookkeeping.await;
+        server::serve(
+            admin,
+            None,
+            limits,
+            move |req, peer| crate::admin::route(admin_app.clone(), req, peer),
+            stop_admin,
+            GRACE,
+        )
+        .await
+    });
 
     wait_for_stop(&app, &path, &overrides, signals, seen).await;
     tracing::info!("stopping: no new connections; finishing requests in flight");
@@ -271,14 +288,16 @@ async fn reload(app: &App, path: &Path, overrides: &Overrides, why: &str) {
             let n = cfg.listeners.len();
             // Hold off API edits, so none lands between reading the API listeners and swapping.
             let _edit = registry.edits.lock().await;
-            registry.replace(cfg);
-            let api = match crate::admin::catalog::load_api_listeners(&app.store, registry).await {
-                Ok(n) => n,
+            let api = match crate::admin::catalog::api_listener_specs(&app.store, &cfg).await {
+                Ok(api) => Some(api),
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the API listeners; keeping the ones in service");
-                    registry.load().listeners().count().saturating_sub(n)
+                    None
                 }
             };
+            registry.replace(cfg, api);
+            crate::memory::release_free_memory();
+            let api = registry.load().listeners().count().saturating_sub(n);
             if let Err(e) = crate::admin::catalog::sync_config(app, Some(&old)).await {
                 tracing::error!(error = %e, "cannot record the listeners' load times");
             }

@@ -6,7 +6,6 @@ use super::render::{ManagedBy, Meta};
 use super::validation;
 use crate::app::App;
 use crate::config::{Config, ListenerSpec};
-use crate::registry::Registry;
 use crate::store::{now_ms, ApiListenerRow, Store, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -152,12 +151,13 @@ pub fn announce(app: &App, event_type: &'static str, spec: &ListenerSpec, by: Ma
     });
 }
 
-/// Builds every live API listener from the store under the running configuration and hands
-/// them to the registry. Runs at start (before delivery starts, so pending deliveries find their
-/// receivers) and after every reload, since the file's providers and `allow_targets` decide
-/// what an API listener may be.
-pub async fn load_api_listeners(store: &Store, registry: &Registry) -> Result<usize, StoreError> {
-    let config = registry.load().config.clone();
+/// Builds every live API listener of the store under `config`. Runs at start (before delivery
+/// starts, so pending deliveries find their receivers) and at every reload, since the file's
+/// providers and `allow_targets` decide what an API listener may be.
+pub async fn api_listener_specs(
+    store: &Store,
+    config: &Config,
+) -> Result<Vec<Arc<ListenerSpec>>, StoreError> {
     let mut specs = Vec::new();
     for row in store.api_listeners().await? {
         if row.deleted_at.is_some() {
@@ -166,7 +166,7 @@ pub async fn load_api_listeners(store: &Store, registry: &Registry) -> Result<us
         let Some(doc) = stored_doc(&row) else {
             continue;
         };
-        match validation::check(&row.id, &doc, &config) {
+        match validation::check(&row.id, &doc, config) {
             Ok(spec) => specs.push(Arc::new(spec)),
             Err(problems) => {
                 for p in problems {
@@ -180,7 +180,5 @@ pub async fn load_api_listeners(store: &Store, registry: &Registry) -> Result<us
             }
         }
     }
-    let n = specs.len();
-    registry.set_api_listeners(specs);
-    Ok(n)
+    Ok(specs)
 }
