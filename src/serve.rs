@@ -43,7 +43,7 @@ impl Overrides {
 }
 
 pub fn run(args: ServeArgs) -> Result<(), String> {
-    crate::logging::init(args.log_format);
+    let _log_guard = crate::logging::init(args.log_format);
     let path = config::default_path(args.config);
     let store = match &args.store {
         Some(url) => Some(config::validate::store_path(url).ok_or_else(|| {

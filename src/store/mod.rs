@@ -76,6 +76,9 @@ impl Store {
         let conn = Connection::open(path)?;
         schema::configure(&conn)?;
         schema::migrate(&conn)?;
+        // Every statement the writer runs stays prepared (rusqlite keeps 16 by default; the
+        // writer has more, and one parsed again per job is measurable).
+        conn.set_prepared_statement_cache_capacity(64);
         // Checkpoints (copying the WAL into the database and fsyncing it: tens of ms) run on
         // their own connection and thread, so a commit, and every 200 waiting on it, never
         // waits for one.
