@@ -55,6 +55,11 @@ pub struct Store {
     inner: Arc<Inner>,
 }
 
+/// WAL frames (4 KiB pages) after which the writer makes the WAL start over: about 32 MiB.
+const WAL_RESTART_FRAMES: i64 = 8192;
+/// The WAL file is cut back to this size when it starts over.
+const WAL_KEEP_BYTES: i64 = 64 * 1024 * 1024;
+
 struct Inner {
     path: PathBuf,
     writer: mpsc::Sender<Job>,
@@ -83,22 +88,36 @@ impl Store {
         // their own connection and thread, so a commit, and every 200 waiting on it, never
         // waits for one.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // When the WAL starts over it is cut back to this size (it is reused, not grown, below).
+        conn.pragma_update(None, "journal_size_limit", WAL_KEEP_BYTES)?;
         let checkpoint_conn = Connection::open(path)?;
         schema::configure(&checkpoint_conn)?;
         let (checkpoint_stop, stop_rx) = std::sync::mpsc::channel::<()>();
+        let stats = Arc::new(WriterStats::default());
+        let checkpoint_stats = stats.clone();
         std::thread::Builder::new()
             .name("hookgate-store-checkpoint".into())
             .spawn(move || {
                 while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
                     stop_rx.recv_timeout(std::time::Duration::from_millis(200))
                 {
-                    let _ =
-                        checkpoint_conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                    // (busy, frames in the WAL, frames copied into the database)
+                    let frames = checkpoint_conn
+                        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
+                        .unwrap_or(0);
+                    // A background checkpoint never catches up with a busy writer, so the WAL
+                    // would never start over and would grow without end (gigabytes a minute at
+                    // a few thousand events/s). Past a size, the writer finishes the job
+                    // between two batches: little is left to copy by then.
+                    if frames > WAL_RESTART_FRAMES {
+                        checkpoint_stats
+                            .wal_restart_wanted
+                            .store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
                 }
             })
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let (tx, rx) = mpsc::channel(queue_capacity.max(1));
-        let stats = Arc::new(WriterStats::default());
         let thread_stats = stats.clone();
         let handle = std::thread::Builder::new()
             .name("hookgate-store-writer".into())

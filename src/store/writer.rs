@@ -25,6 +25,9 @@ pub struct WriterStats {
     pub jobs: AtomicU64,
     /// False after a commit failed (disk full, read-only), true again after one succeeds.
     pub healthy: AtomicBool,
+    /// Set by the checkpoint thread when the WAL has grown large: the writer then checkpoints
+    /// between two batches, when no other write can add to the WAL, so that it starts over.
+    pub wal_restart_wanted: AtomicBool,
 }
 
 /// Runs the writer loop on the calling (dedicated) thread until every sender is gone.
@@ -43,6 +46,12 @@ pub fn run(mut conn: Connection, mut rx: mpsc::Receiver<Job>, stats: Arc<WriterS
         commit_batch(&mut conn, &mut batch, &stats);
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.jobs.fetch_add(count, Ordering::Relaxed);
+        if stats.wal_restart_wanted.swap(false, Ordering::Relaxed) {
+            // The background checkpoint has copied nearly everything: what is left is the last
+            // fraction of a second. Readers holding an older snapshot can keep it from
+            // finishing; then the checkpoint thread asks again.
+            let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        }
     }
     // Hand the WAL back to the main file so a stopped gateway leaves one tidy file.
     let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
