@@ -117,7 +117,7 @@ async fn serve(
     let bookkeeping = app.clone();
     let bookkeeping = tokio::spawn(async move {
         let _edit = bookkeeping.registry.edits.lock().await;
-        if let Err(e) = crate::admin::catalog::sync_config(&bookkeeping, None).await {
+        if let Err(e) = crate::admin::catalog::sync_config(&bookkeeping).await {
             tracing::error!(error = %e, "cannot record the listeners' load times");
         }
         crate::memory::release_free_memory();
@@ -298,7 +298,7 @@ async fn reload(app: &App, path: &Path, overrides: &Overrides, why: &str) {
             registry.replace(cfg, api);
             crate::memory::release_free_memory();
             let api = registry.load().listeners().count().saturating_sub(n);
-            if let Err(e) = crate::admin::catalog::sync_config(app, Some(&old)).await {
+            if let Err(e) = crate::admin::catalog::sync_config(app).await {
                 tracing::error!(error = %e, "cannot record the listeners' load times");
             }
             tracing::info!(

@@ -287,3 +287,77 @@ async fn retention_removes_old_rows_and_keeps_new_ones() {
         .unwrap();
     assert_eq!(orphans, 0, "deliveries of deleted events are deleted too");
 }
+
+#[tokio::test]
+async fn file_listeners_are_announced_when_loaded_and_when_gone_even_while_stopped() {
+    let receiver = Receiver::start().await;
+    let system = Receiver::start().await;
+    let listener = |id: &str, account: &str| {
+        format!(
+            "[[listener]]\nid = \"{id}\"\nprovider = \"smoobu\"\naccount_id = \"{account}\"\nworkspace_id = \"ws\"\n\n[[listener.receiver]]\nurl = \"{}\"\n\n",
+            receiver.url("/r")
+        )
+    };
+    let file = |listeners: &str| {
+        format!(
+            "[store]\nurl = \"sqlite://{{DB}}\"\n\n[delivery]\nallow_targets = [\"127.0.0.0/8\"]\n\n{listeners}[[system_webhook]]\nurl = \"{}\"\nevents = [\"account.created\", \"account.updated\", \"account.deleted\"]\n",
+            system.url("/s")
+        )
+    };
+    let kinds = |r: &Receiver| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = system_events(r)
+            .iter()
+            .map(|e| {
+                (
+                    e["hook"]["eventType"].as_str().unwrap().to_string(),
+                    e["data"]["integrationAccountWebhookId"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let both = format!(
+        "{}{}",
+        listener("keep", "acc-keep"),
+        listener("gone", "acc-gone")
+    );
+    let mut gw = Gateway::start(&file(&both));
+    assert!(wait_until(Duration::from_secs(5), || system.count() >= 2).await);
+    assert_eq!(
+        kinds(&system),
+        vec![
+            ("account.created".to_string(), "gone".to_string()),
+            ("account.created".to_string(), "keep".to_string())
+        ]
+    );
+    // Stopped, "gone" is taken out of the file; the next start announces it.
+    gw.signal("TERM");
+    assert_eq!(gw.wait_exit(Duration::from_secs(20)), Some(0));
+    let config_path = gw.db().with_file_name("listeners.toml");
+    let only_keep = file(&listener("keep", "acc-keep"));
+    std::fs::write(
+        &config_path,
+        only_keep.replace("{DB}", &gw.db().display().to_string()),
+    )
+    .unwrap();
+    let mut gw = gw.restart();
+    assert!(wait_until(Duration::from_secs(5), || system.count() >= 3).await);
+    let deleted = system_events(&system)
+        .into_iter()
+        .find(|e| e["hook"]["eventType"] == "account.deleted")
+        .expect("account.deleted");
+    assert_eq!(deleted["data"]["integrationAccountWebhookId"], "gone");
+    assert_eq!(deleted["data"]["integrationAccountId"], "acc-gone");
+    assert_eq!(deleted["data"]["workspaceId"], "ws");
+    assert_eq!(deleted["data"]["managedBy"], "config");
+    // Another start with the same file announces nothing again.
+    gw.signal("TERM");
+    assert_eq!(gw.wait_exit(Duration::from_secs(20)), Some(0));
+    let _gw = gw.restart();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(system.count(), 3, "{:?}", kinds(&system));
+}

@@ -6,7 +6,8 @@ use super::render::{ManagedBy, Meta};
 use super::validation;
 use crate::app::App;
 use crate::config::{Config, ListenerSpec};
-use crate::store::{now_ms, ApiListenerRow, Store, StoreError};
+use crate::store::{now_ms, ApiListenerRow, ConfigListenerRow, Store, StoreError};
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -108,28 +109,44 @@ pub fn config_owner<'a>(config: &'a Config, provider: &str, account: &str) -> Op
 
 /// Records when each file listener was first loaded and last changed, and tells the system
 /// webhooks: `account.created` for a listener loaded for the first time, `account.updated` for
-/// one whose definition changed, `account.deleted` for one gone since `previous` (a reload).
-pub async fn sync_config(app: &App, previous: Option<&Config>) -> Result<(), StoreError> {
+/// one whose definition changed, `account.deleted` for one no longer in the file, whether a
+/// reload removed it or it was taken out while the gateway was stopped.
+pub async fn sync_config(app: &App) -> Result<(), StoreError> {
     let config = app.registry.load().config.clone();
-    let hashes = config
+    let rows = config
         .listeners
         .iter()
-        .map(|l| (l.id.clone(), fingerprint(&ListenerDoc::from(&**l))))
+        .map(|l| ConfigListenerRow {
+            id: l.id.clone(),
+            hash: fingerprint(&ListenerDoc::from(&**l)),
+            data: Value::Object(crate::system_events::listener_data(
+                l,
+                ManagedBy::Config.name(),
+            ))
+            .to_string(),
+        })
         .collect();
     let before = app.store.config_listener_times().await?;
-    let after = app.store.sync_config_listeners(hashes, now_ms()).await?;
+    let sync = app.store.sync_config_listeners(rows, now_ms()).await?;
     for spec in &config.listeners {
-        let event = match (before.get(&spec.id), after.get(&spec.id)) {
+        let event = match (before.get(&spec.id), sync.times.get(&spec.id)) {
             (None, _) => "account.created",
             (Some(b), Some(a)) if b.updated_at != a.updated_at => "account.updated",
             _ => continue,
         };
         announce(app, event, spec, ManagedBy::Config);
     }
-    for spec in previous.map(|p| p.listeners.as_slice()).unwrap_or_default() {
-        if !is_config_listener(&config, &spec.id) {
-            announce(app, "account.deleted", spec, ManagedBy::Config);
-        }
+    for (id, data) in sync.removed {
+        let data = data
+            .and_then(|d| serde_json::from_str::<Map<String, Value>>(&d).ok())
+            .unwrap_or_else(|| {
+                // Recorded by a version that kept no data: the id is all there is.
+                let mut m = Map::new();
+                m.insert("integrationAccountWebhookId".into(), Value::String(id));
+                m.insert("managedBy".into(), ManagedBy::Config.name().into());
+                m
+            });
+        announce_data(app, "account.deleted", data);
     }
     Ok(())
 }
@@ -140,7 +157,18 @@ pub fn announce(app: &App, event_type: &'static str, spec: &ListenerSpec, by: Ma
     if !crate::system_events::wanted(&app.registry, event_type) {
         return;
     }
-    let data = crate::system_events::listener_data(spec, by.name());
+    announce_data(
+        app,
+        event_type,
+        crate::system_events::listener_data(spec, by.name()),
+    );
+}
+
+/// Sends a lifecycle event with its data already built, off the caller's path.
+fn announce_data(app: &App, event_type: &'static str, data: Map<String, Value>) {
+    if !crate::system_events::wanted(&app.registry, event_type) {
+        return;
+    }
     let (store, registry, dispatcher) = (
         app.store.clone(),
         app.registry.clone(),

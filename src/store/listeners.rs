@@ -164,23 +164,47 @@ impl Store {
         .await
     }
 
-    /// Records the definition hash of every listener of the file: a new id is created now, a
-    /// changed hash is updated now, an unchanged one keeps its times. Returns the times of all.
+    /// Records every listener of the file: its definition hash and its `account.*` data. A new
+    /// id is created now, a changed hash is updated now, an unchanged one keeps its times.
+    /// Listeners recorded before but no longer in the file (removed by a reload, or while the
+    /// gateway was stopped) are forgotten and returned with their last data, to be announced.
+    /// Returns the times of every listener of the file, and the removed ones.
     pub async fn sync_config_listeners(
         &self,
-        hashes: Vec<(String, String)>,
+        listeners: Vec<ConfigListenerRow>,
         now: i64,
-    ) -> Result<HashMap<String, ListenerTimes>, StoreError> {
+    ) -> Result<ConfigSync, StoreError> {
         self.write(move |conn| {
             let mut upsert = conn.prepare_cached(
-                "INSERT INTO config_listeners (id, hash, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
-                 ON CONFLICT(id) DO UPDATE SET hash = excluded.hash, updated_at = excluded.updated_at
-                 WHERE config_listeners.hash <> excluded.hash",
+                // Data is filled in for rows recorded before it was kept, without calling that
+                // a change.
+                "INSERT INTO config_listeners (id, hash, created_at, updated_at, data) VALUES (?1, ?2, ?3, ?3, ?4)
+                 ON CONFLICT(id) DO UPDATE SET
+                     updated_at = CASE WHEN config_listeners.hash <> excluded.hash
+                                       THEN excluded.updated_at ELSE config_listeners.updated_at END,
+                     hash = excluded.hash, data = excluded.data
+                 WHERE config_listeners.hash <> excluded.hash OR config_listeners.data IS NULL",
             )?;
-            for (id, hash) in &hashes {
-                upsert.execute(params![id, hash, now])?;
+            for row in &listeners {
+                upsert.execute(params![row.id, row.hash, now, row.data])?;
             }
-            config_times(conn)
+            let current: std::collections::HashSet<&str> =
+                listeners.iter().map(|l| l.id.as_str()).collect();
+            let mut times = config_times(conn)?;
+            let gone: Vec<String> = times
+                .keys()
+                .filter(|id| !current.contains(id.as_str()))
+                .cloned()
+                .collect();
+            let mut removed = Vec::with_capacity(gone.len());
+            for id in gone {
+                times.remove(&id);
+                let data: Option<String> = conn
+                    .prepare_cached("DELETE FROM config_listeners WHERE id = ?1 RETURNING data")?
+                    .query_row([&id], |r| r.get(0))?;
+                removed.push((id, data));
+            }
+            Ok(ConfigSync { times, removed })
         })
         .await
     }
@@ -191,6 +215,23 @@ impl Store {
     ) -> Result<HashMap<String, ListenerTimes>, StoreError> {
         self.read(config_times).await
     }
+}
+
+/// A listener of the file as recorded: id, definition hash, `account.*` data (JSON).
+#[derive(Debug, Clone)]
+pub struct ConfigListenerRow {
+    pub id: String,
+    pub hash: String,
+    pub data: String,
+}
+
+/// What recording the file's listeners found.
+#[derive(Debug, Default)]
+pub struct ConfigSync {
+    /// When each listener of the file was first loaded and last changed.
+    pub times: HashMap<String, ListenerTimes>,
+    /// Listeners no longer in the file: id and their last `account.*` data, if recorded.
+    pub removed: Vec<(String, Option<String>)>,
 }
 
 fn config_times(conn: &Connection) -> rusqlite::Result<HashMap<String, ListenerTimes>> {
@@ -267,9 +308,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("t.db"), 16).unwrap();
         let t = store
-            .sync_config_listeners(vec![("l".into(), "h1".into())], 100)
+            .sync_config_listeners(vec![row("l", "h1")], 100)
             .await
-            .unwrap();
+            .unwrap()
+            .times;
         assert_eq!(
             t["l"],
             ListenerTimes {
@@ -278,9 +320,10 @@ mod tests {
             }
         );
         let t = store
-            .sync_config_listeners(vec![("l".into(), "h1".into())], 200)
+            .sync_config_listeners(vec![row("l", "h1")], 200)
             .await
-            .unwrap();
+            .unwrap()
+            .times;
         assert_eq!(
             t["l"],
             ListenerTimes {
@@ -289,9 +332,10 @@ mod tests {
             }
         );
         let t = store
-            .sync_config_listeners(vec![("l".into(), "h2".into())], 300)
+            .sync_config_listeners(vec![row("l", "h2")], 300)
             .await
-            .unwrap();
+            .unwrap()
+            .times;
         assert_eq!(
             t["l"],
             ListenerTimes {
@@ -299,5 +343,32 @@ mod tests {
                 updated_at: 300
             }
         );
+        // Gone from the file: forgotten, and handed back once with its data.
+        let sync = store
+            .sync_config_listeners(vec![row("other", "h")], 400)
+            .await
+            .unwrap();
+        assert!(!sync.times.contains_key("l"));
+        assert_eq!(
+            sync.removed,
+            vec![("l".to_string(), Some("{\"id\":\"l\"}".to_string()))]
+        );
+        let again = store
+            .sync_config_listeners(vec![row("other", "h")], 500)
+            .await
+            .unwrap();
+        assert!(
+            again.removed.is_empty(),
+            "announced twice: {:?}",
+            again.removed
+        );
+    }
+
+    fn row(id: &str, hash: &str) -> ConfigListenerRow {
+        ConfigListenerRow {
+            id: id.into(),
+            hash: hash.into(),
+            data: format!("{{\"id\":\"{id}\"}}"),
+        }
     }
 }

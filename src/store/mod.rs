@@ -11,7 +11,7 @@ mod schema;
 pub mod writer;
 
 pub use events_api::{AttemptView, DeliveryView, EventFilter, EventView, Requeued};
-pub use listeners::{ApiListenerRow, ListenerTimes, ListenerWrite};
+pub use listeners::{ApiListenerRow, ConfigListenerRow, ConfigSync, ListenerTimes, ListenerWrite};
 pub use model::*;
 pub use queries::DuePlan;
 

@@ -24,6 +24,10 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     let had_counts = table_exists(&tx, "event_counts")?;
     let had_events = table_exists(&tx, "events")?;
     tx.execute_batch(SCHEMA)?;
+    // Stores made before config_listeners kept each listener's data.
+    if !column_exists(&tx, "config_listeners", "data")? {
+        tx.execute_batch("ALTER TABLE config_listeners ADD COLUMN data TEXT")?;
+    }
     if had_events && !had_counts {
         tx.execute(
             "INSERT INTO event_counts (listener_id, event_type, n)
@@ -32,6 +36,15 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         )?;
     }
     tx.commit()
+}
+
+fn column_exists(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2",
+        [table, column],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
 }
 
 fn table_exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
@@ -137,7 +150,9 @@ CREATE TABLE IF NOT EXISTS config_listeners (
     id          TEXT PRIMARY KEY,
     hash        TEXT NOT NULL,
     created_at  INTEGER NOT NULL,
-    updated_at  INTEGER NOT NULL
+    updated_at  INTEGER NOT NULL,
+    -- The listener's account.* data (JSON), to announce it when it leaves the file.
+    data        TEXT
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS receiver_health (
