@@ -113,17 +113,21 @@ pub fn config_owner<'a>(config: &'a Config, provider: &str, account: &str) -> Op
 /// reload removed it or it was taken out while the gateway was stopped.
 pub async fn sync_config(app: &App) -> Result<(), StoreError> {
     let config = app.registry.load().config.clone();
+    // With 100,000 listeners the data is tens of megabytes: kept only for someone to tell.
+    let keep_data = crate::system_events::wanted(&app.registry, "account.deleted");
     let rows = config
         .listeners
         .iter()
         .map(|l| ConfigListenerRow {
             id: l.id.clone(),
             hash: fingerprint(&ListenerDoc::from(&**l)),
-            data: Value::Object(crate::system_events::listener_data(
-                l,
-                ManagedBy::Config.name(),
-            ))
-            .to_string(),
+            data: keep_data.then(|| {
+                Value::Object(crate::system_events::listener_data(
+                    l,
+                    ManagedBy::Config.name(),
+                ))
+                .to_string()
+            }),
         })
         .collect();
     let before = app.store.config_listener_times().await?;
@@ -140,7 +144,7 @@ pub async fn sync_config(app: &App) -> Result<(), StoreError> {
         let data = data
             .and_then(|d| serde_json::from_str::<Map<String, Value>>(&d).ok())
             .unwrap_or_else(|| {
-                // Recorded by a version that kept no data: the id is all there is.
+                // Recorded while no system webhook took account.deleted: the id is all there is.
                 let mut m = Map::new();
                 m.insert("integrationAccountWebhookId".into(), Value::String(id));
                 m.insert("managedBy".into(), ManagedBy::Config.name().into());

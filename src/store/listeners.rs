@@ -176,14 +176,15 @@ impl Store {
     ) -> Result<ConfigSync, StoreError> {
         self.write(move |conn| {
             let mut upsert = conn.prepare_cached(
-                // Data is filled in for rows recorded before it was kept, without calling that
-                // a change.
+                // Data missing from a row (recorded while nobody took account.deleted) is filled
+                // in without calling that a change; no data given keeps what is recorded.
                 "INSERT INTO config_listeners (id, hash, created_at, updated_at, data) VALUES (?1, ?2, ?3, ?3, ?4)
                  ON CONFLICT(id) DO UPDATE SET
                      updated_at = CASE WHEN config_listeners.hash <> excluded.hash
                                        THEN excluded.updated_at ELSE config_listeners.updated_at END,
-                     hash = excluded.hash, data = excluded.data
-                 WHERE config_listeners.hash <> excluded.hash OR config_listeners.data IS NULL",
+                     hash = excluded.hash, data = coalesce(excluded.data, config_listeners.data)
+                 WHERE config_listeners.hash <> excluded.hash
+                    OR (config_listeners.data IS NULL AND excluded.data IS NOT NULL)",
             )?;
             for row in &listeners {
                 upsert.execute(params![row.id, row.hash, now, row.data])?;
@@ -217,12 +218,13 @@ impl Store {
     }
 }
 
-/// A listener of the file as recorded: id, definition hash, `account.*` data (JSON).
+/// A listener of the file as recorded: id, definition hash, `account.*` data (JSON; `None`
+/// when no system webhook takes `account.deleted`, to spare building it for every listener).
 #[derive(Debug, Clone)]
 pub struct ConfigListenerRow {
     pub id: String,
     pub hash: String,
-    pub data: String,
+    pub data: Option<String>,
 }
 
 /// What recording the file's listeners found.
@@ -368,7 +370,7 @@ mod tests {
         ConfigListenerRow {
             id: id.into(),
             hash: hash.into(),
-            data: format!("{{\"id\":\"{id}\"}}"),
+            data: Some(format!("{{\"id\":\"{id}\"}}")),
         }
     }
 }
