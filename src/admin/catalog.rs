@@ -130,17 +130,21 @@ pub async fn sync_config(app: &App) -> Result<(), StoreError> {
             }),
         })
         .collect();
-    let before = app.store.config_listener_times().await?;
     let sync = app.store.sync_config_listeners(rows, now_ms()).await?;
-    for spec in &config.listeners {
-        let event = match (before.get(&spec.id), sync.times.get(&spec.id)) {
-            (None, _) => "account.created",
-            (Some(b), Some(a)) if b.updated_at != a.updated_at => "account.updated",
-            _ => continue,
-        };
-        announce(app, event, spec, ManagedBy::Config);
+    let by_id: HashMap<&str, &Arc<ListenerSpec>> = config
+        .listeners
+        .iter()
+        .map(|l| (l.id.as_str(), l))
+        .collect();
+    for (event, ids) in [
+        ("account.created", &sync.created),
+        ("account.updated", &sync.updated),
+    ] {
+        for spec in ids.iter().filter_map(|id| by_id.get(id.as_str())) {
+            announce(app, event, spec, ManagedBy::Config);
+        }
     }
-    for (id, data) in sync.removed {
+    for (id, data) in sync.removed.into_iter().filter(|_| keep_data) {
         let data = data
             .and_then(|d| serde_json::from_str::<Map<String, Value>>(&d).ok())
             .unwrap_or_else(|| {
@@ -168,11 +172,9 @@ pub fn announce(app: &App, event_type: &'static str, spec: &ListenerSpec, by: Ma
     );
 }
 
-/// Sends a lifecycle event with its data already built, off the caller's path.
+/// Sends a lifecycle event with its data already built, off the caller's path (callers have
+/// checked that a system webhook wants it).
 fn announce_data(app: &App, event_type: &'static str, data: Map<String, Value>) {
-    if !crate::system_events::wanted(&app.registry, event_type) {
-        return;
-    }
     let (store, registry, dispatcher) = (
         app.store.clone(),
         app.registry.clone(),

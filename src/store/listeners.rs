@@ -165,47 +165,53 @@ impl Store {
     }
 
     /// Records every listener of the file: its definition hash and its `account.*` data. A new
-    /// id is created now, a changed hash is updated now, an unchanged one keeps its times.
-    /// Listeners recorded before but no longer in the file (removed by a reload, or while the
-    /// gateway was stopped) are forgotten and returned with their last data, to be announced.
-    /// Returns the times of every listener of the file, and the removed ones.
+    /// id is created now, a changed hash is updated now, an unchanged one keeps its times (and
+    /// costs no write). Listeners recorded before but no longer in the file (removed by a
+    /// reload, or while the gateway was stopped) are forgotten and returned with their last
+    /// data, to be announced.
     pub async fn sync_config_listeners(
         &self,
         listeners: Vec<ConfigListenerRow>,
         now: i64,
     ) -> Result<ConfigSync, StoreError> {
         self.write(move |conn| {
-            let mut upsert = conn.prepare_cached(
-                // Data missing from a row (recorded while nobody took account.deleted) is filled
-                // in without calling that a change; no data given keeps what is recorded.
-                "INSERT INTO config_listeners (id, hash, created_at, updated_at, data) VALUES (?1, ?2, ?3, ?3, ?4)
-                 ON CONFLICT(id) DO UPDATE SET
-                     updated_at = CASE WHEN config_listeners.hash <> excluded.hash
-                                       THEN excluded.updated_at ELSE config_listeners.updated_at END,
-                     hash = excluded.hash, data = coalesce(excluded.data, config_listeners.data)
-                 WHERE config_listeners.hash <> excluded.hash
-                    OR (config_listeners.data IS NULL AND excluded.data IS NOT NULL)",
-            )?;
-            for row in &listeners {
-                upsert.execute(params![row.id, row.hash, now, row.data])?;
+            // id → (hash, whether data is recorded)
+            let mut recorded: HashMap<String, (String, bool)> = conn
+                .prepare_cached("SELECT id, hash, data IS NOT NULL FROM config_listeners")?
+                .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
+                .collect::<Result<_, _>>()?;
+            let mut sync = ConfigSync::default();
+            for row in listeners {
+                match recorded.remove(&row.id) {
+                    None => {
+                        conn.prepare_cached(
+                            "INSERT INTO config_listeners (id, hash, created_at, updated_at, data) VALUES (?1, ?2, ?3, ?3, ?4)",
+                        )?
+                        .execute(params![row.id, row.hash, now, row.data])?;
+                        sync.created.push(row.id);
+                    }
+                    Some((hash, _)) if hash != row.hash => {
+                        conn.prepare_cached(
+                            "UPDATE config_listeners SET hash = ?2, updated_at = ?3, data = coalesce(?4, data) WHERE id = ?1",
+                        )?
+                        .execute(params![row.id, row.hash, now, row.data])?;
+                        sync.updated.push(row.id);
+                    }
+                    // Recorded while nobody took account.deleted: filled in, not a change.
+                    Some((_, false)) if row.data.is_some() => {
+                        conn.prepare_cached("UPDATE config_listeners SET data = ?2 WHERE id = ?1")?
+                            .execute(params![row.id, row.data])?;
+                    }
+                    Some(_) => {}
+                }
             }
-            let current: std::collections::HashSet<&str> =
-                listeners.iter().map(|l| l.id.as_str()).collect();
-            let mut times = config_times(conn)?;
-            let gone: Vec<String> = times
-                .keys()
-                .filter(|id| !current.contains(id.as_str()))
-                .cloned()
-                .collect();
-            let mut removed = Vec::with_capacity(gone.len());
-            for id in gone {
-                times.remove(&id);
+            for id in recorded.into_keys() {
                 let data: Option<String> = conn
                     .prepare_cached("DELETE FROM config_listeners WHERE id = ?1 RETURNING data")?
                     .query_row([&id], |r| r.get(0))?;
-                removed.push((id, data));
+                sync.removed.push((id, data));
             }
-            Ok(ConfigSync { times, removed })
+            Ok(sync)
         })
         .await
     }
@@ -230,8 +236,10 @@ pub struct ConfigListenerRow {
 /// What recording the file's listeners found.
 #[derive(Debug, Default)]
 pub struct ConfigSync {
-    /// When each listener of the file was first loaded and last changed.
-    pub times: HashMap<String, ListenerTimes>,
+    /// Ids recorded for the first time.
+    pub created: Vec<String>,
+    /// Ids whose definition changed.
+    pub updated: Vec<String>,
     /// Listeners no longer in the file: id and their last `account.*` data, if recorded.
     pub removed: Vec<(String, Option<String>)>,
 }
@@ -309,11 +317,11 @@ mod tests {
     async fn config_times_change_only_with_the_hash() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("t.db"), 16).unwrap();
-        let t = store
+        store
             .sync_config_listeners(vec![row("l", "h1")], 100)
             .await
-            .unwrap()
-            .times;
+            .unwrap();
+        let t = store.config_listener_times().await.unwrap();
         assert_eq!(
             t["l"],
             ListenerTimes {
@@ -321,11 +329,11 @@ mod tests {
                 updated_at: 100
             }
         );
-        let t = store
+        store
             .sync_config_listeners(vec![row("l", "h1")], 200)
             .await
-            .unwrap()
-            .times;
+            .unwrap();
+        let t = store.config_listener_times().await.unwrap();
         assert_eq!(
             t["l"],
             ListenerTimes {
@@ -333,11 +341,11 @@ mod tests {
                 updated_at: 100
             }
         );
-        let t = store
+        store
             .sync_config_listeners(vec![row("l", "h2")], 300)
             .await
-            .unwrap()
-            .times;
+            .unwrap();
+        let t = store.config_listener_times().await.unwrap();
         assert_eq!(
             t["l"],
             ListenerTimes {
@@ -350,7 +358,11 @@ mod tests {
             .sync_config_listeners(vec![row("other", "h")], 400)
             .await
             .unwrap();
-        assert!(!sync.times.contains_key("l"));
+        assert!(!store
+            .config_listener_times()
+            .await
+            .unwrap()
+            .contains_key("l"));
         assert_eq!(
             sync.removed,
             vec![("l".to_string(), Some("{\"id\":\"l\"}".to_string()))]
