@@ -148,8 +148,11 @@ pub async fn sync_config(app: &App) -> Result<(), StoreError> {
         let data = data
             .and_then(|d| serde_json::from_str::<Map<String, Value>>(&d).ok())
             .unwrap_or_else(|| {
-                // Recorded while no system webhook took account.deleted: the id is all there is.
+                // Recorded while no system webhook took account.deleted: the id is all there is
+                // (the account fields stay, empty, so the shape is the usual one).
                 let mut m = Map::new();
+                m.insert("integrationAccountId".into(), Value::Null);
+                m.insert("workspaceId".into(), Value::Null);
                 m.insert("integrationAccountWebhookId".into(), Value::String(id));
                 m.insert("managedBy".into(), ManagedBy::Config.name().into());
                 m
