@@ -8,6 +8,7 @@
 // One exception, in `memory`: a call into glibc that has no safe wrapper.
 #![deny(unsafe_code)]
 
+pub mod accept;
 pub mod admin;
 pub mod app;
 pub mod check;

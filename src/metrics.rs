@@ -1,5 +1,7 @@
 //! Prometheus metrics (SPEC section 7).
 
+use crate::ingress::answer::Answer;
+use crate::ingress::refusal::Refusal;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -10,24 +12,22 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Status codes and outcomes the listener endpoint can answer with; their counters are made
-/// once per provider so that counting a request is one atomic add, with no lock.
-const CODES: [u16; 11] = [200, 400, 401, 403, 404, 405, 408, 413, 429, 500, 503];
-const OUTCOMES: [&str; 13] = [
-    "accepted",
-    "filtered",
-    "duplicate",
-    "unavailable",
-    "listener_not_found",
-    "method_not_allowed",
-    "ip_not_allowed",
-    "rate_limited",
-    "payload_too_large",
-    "unauthorized",
-    "invalid_payload",
-    "request_timeout",
-    "not_found",
-];
+/// Statuses the listener endpoint answers besides its refusals': 200 for every event it takes,
+/// 500 should a request handler ever fail.
+const PASSED_CODES: [u16; 2] = [200, 500];
+
+/// Every status code the listener endpoint can answer with; their counters are made once per
+/// provider so that counting a request is one atomic add, with no lock.
+fn answer_codes() -> Vec<u16> {
+    let mut codes: Vec<u16> = Refusal::all()
+        .iter()
+        .map(|r| r.status().as_u16())
+        .chain(PASSED_CODES)
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    codes
+}
 
 /// One provider's request and event counters, ready to increment.
 struct ProviderCounters {
@@ -171,9 +171,9 @@ impl Metrics {
         // A counter is a shared handle: the clones kept here are the series the families
         // export. Made up front, every series starts at 0, which also gives rate() its start.
         let counters = Arc::new(ProviderCounters {
-            codes: CODES
-                .iter()
-                .map(|&code| {
+            codes: answer_codes()
+                .into_iter()
+                .map(|code| {
                     let labels = RequestLabels {
                         provider: provider.to_string(),
                         code,
@@ -181,9 +181,9 @@ impl Metrics {
                     (code, self.requests.get_or_create(&labels).clone())
                 })
                 .collect(),
-            outcomes: OUTCOMES
-                .iter()
-                .map(|&status| {
+            outcomes: Answer::all_labels()
+                .into_iter()
+                .map(|status| {
                     let labels = EventLabels {
                         provider: provider.to_string(),
                         status: status.to_string(),

@@ -1,24 +1,24 @@
-//! The listener endpoint: SPEC section 3's checks, in order, then the durable store and the 200.
+//! The listener endpoint: SPEC section 3's checks as a chain of steps, then the durable store
+//! and the 200. Every outcome is answered, counted and logged in `handle`.
 
-use super::auth;
-use super::body::{read_limited, BodyError};
-use super::event::{locate, RequestView};
-use super::source::client_ip;
+use super::answer::Answer;
+use super::guards::{self, Located};
+use super::refusal::Refusal;
+use crate::accept::{self, Acceptance, Draft, WhenBusy};
 use crate::app::App;
-use crate::http_util::{self, Body};
+use crate::config::ListenerSpec;
+use crate::http_util::Body;
 use crate::registry::ListenerRuntime;
-use crate::store::{now_ms, IngestOutcome, NewEvent, StoreError, StoredEvent};
+use crate::store::{now_ms, StoreError};
 use bytes::Bytes;
-use governor::clock::{Clock, DefaultClock};
-use http::{header, Method, Request, Response, StatusCode};
+use http::request::Parts;
+use http::{header, Request, Response};
 use hyper::body::Incoming;
-use serde_json::json;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// The path prefix of every listener URL.
-pub const LISTENER_PREFIX: &str = "/api/v1/listener/";
+pub use super::guards::LISTENER_PREFIX;
 
 /// Headers never stored or forwarded: they carry the provider's credentials.
 const CREDENTIAL_HEADERS: [&str; 4] = [
@@ -28,298 +28,141 @@ const CREDENTIAL_HEADERS: [&str; 4] = [
     "x-api-key",
 ];
 
-/// What one request came to, for logs and metrics.
-struct Outcome {
-    response: Response<Body>,
+/// What is known about a request so far, for its log line and its metrics.
+struct Trail {
     provider: String,
     listener_id: Option<String>,
     event_type: Option<String>,
-    status: &'static str,
 }
 
 /// Handles `POST /api/v1/listener/{provider}/{account_id}`.
 pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4();
-    let outcome = run(&app, req, peer).await;
-    let code = outcome.response.status().as_u16();
+    let mut trail = Trail {
+        provider: "unknown".into(),
+        listener_id: None,
+        event_type: None,
+    };
+    let answer = checks(&app, req, peer, &mut trail)
+        .await
+        .unwrap_or_else(|stop| stop);
+    let outcome = answer.metric_label();
+    let response = answer.into_response();
+    let code = response.status().as_u16();
     app.metrics
-        .observe_request(&outcome.provider, code, outcome.status, started.elapsed());
+        .observe_request(&trail.provider, code, outcome, started.elapsed());
     tracing::info!(
         %request_id,
-        listener = outcome.listener_id.as_deref().unwrap_or("-"),
-        provider = %outcome.provider,
-        event_type = outcome.event_type.as_deref().unwrap_or("-"),
+        listener = trail.listener_id.as_deref().unwrap_or("-"),
+        provider = %trail.provider,
+        event_type = trail.event_type.as_deref().unwrap_or("-"),
         status = code,
-        outcome = outcome.status,
+        outcome,
         duration_ms = started.elapsed().as_secs_f64() * 1000.0,
         "listener request"
     );
-    outcome.response
+    response
 }
 
-fn refused(
-    provider: &str,
-    listener: Option<&ListenerRuntime>,
-    status: StatusCode,
-    code: &'static str,
-    message: &str,
-) -> Outcome {
-    Outcome {
-        response: http_util::error(status, code, message),
-        provider: provider.to_string(),
-        listener_id: listener.map(|l| l.spec.id.clone()),
-        event_type: None,
-        status: code,
-    }
-}
-
-async fn run(app: &App, req: Request<Incoming>, peer: SocketAddr) -> Outcome {
+/// The checks in SPEC order; the first that fails ends the request with its answer.
+async fn checks(
+    app: &App,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    trail: &mut Trail,
+) -> Result<Answer, Answer> {
     let snapshot = app.registry.snapshot();
-    let path = req.uri().path();
-    let tail = path[LISTENER_PREFIX.len()..].trim_end_matches('/');
-    let tail = percent_encoding::percent_decode_str(tail)
-        .decode_utf8_lossy()
-        .into_owned();
-    let provider_label = tail.split('/').next().unwrap_or("").to_string();
-
-    // 1. An enabled listener for (provider, account_id).
-    let Some(rt) = snapshot.route(&tail).cloned() else {
-        return refused(
-            "unknown",
-            None,
-            StatusCode::NOT_FOUND,
-            "listener_not_found",
-            "no enabled listener at this URL",
-        );
-    };
-    let spec = &rt.spec;
-    let provider = provider_label.as_str();
-    // 2. POST only.
-    if req.method() != Method::POST {
-        let mut o = refused(
-            provider,
-            Some(&rt),
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "listener URLs take POST only",
-        );
-        o.response
-            .headers_mut()
-            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
-        return o;
-    }
+    let (tail, provider) = guards::route_key(req.uri().path());
+    let rt = guards::find_listener(&snapshot, &tail)?;
+    trail.provider = provider;
+    trail.listener_id = Some(rt.spec.id.clone());
     let server = &snapshot.config.server;
-    // 3. Source address.
-    let source = client_ip(peer.ip(), req.headers(), &server.trusted_proxies);
-    if !spec.allowed_ips.is_empty() && !spec.allowed_ips.iter().any(|net| net.contains(&source)) {
-        return refused(
-            provider,
-            Some(&rt),
-            StatusCode::FORBIDDEN,
-            "ip_not_allowed",
-            "the source address is not allowed for this listener",
-        );
-    }
-    // 4. Rate limit.
-    if let Some(limiter) = &rt.limiter {
-        if let Err(not_until) = limiter.check() {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            let mut o = refused(
-                provider,
-                Some(&rt),
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "too many requests for this listener",
-            );
-            o.response =
-                http_util::with_header(o.response, header::RETRY_AFTER, &secs.max(1).to_string());
-            return o;
-        }
-    }
-    // 5. Size: refuse from Content-Length at once, and count bytes while streaming.
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > server.max_body_bytes) {
-        return too_large(provider, &rt);
-    }
-    let (parts, body) = req.into_parts();
-    let body = match read_limited(body, server.max_body_bytes, server.body_timeout).await {
-        Ok(b) => b,
-        Err(BodyError::TooLarge) => return too_large(provider, &rt),
-        Err(BodyError::TimedOut) => {
-            return refused(
-                provider,
-                Some(&rt),
-                StatusCode::REQUEST_TIMEOUT,
-                "request_timeout",
-                "the request body did not arrive in time",
-            );
-        }
-        Err(BodyError::Broken(e)) => {
-            return refused(
-                provider,
-                Some(&rt),
-                StatusCode::BAD_REQUEST,
-                "invalid_payload",
-                &format!("the request body could not be read: {e}"),
-            );
-        }
-    };
-    // 6. Credentials and signature, on the raw bytes.
+    guards::only_post(req.method())?;
+    let source = guards::allowed_source(&rt, server, peer, req.headers())?;
+    guards::within_rate_limit(&rt)?;
+    let (parts, body) = guards::read_body(req, server).await?;
     let received_at = now_ms();
-    if let Err(why) = auth::check(
-        spec,
-        &rt.provider,
-        &parts.headers,
-        &body,
-        received_at / 1000,
-    ) {
-        tracing::warn!(listener = %spec.id, reason = %why.0, "refused: unauthorized");
-        return refused(
-            provider,
-            Some(&rt),
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "missing or invalid credentials",
-        );
-    }
-    // 7. Parse only where the event type or id is read from the body.
-    let needs_json = rt.provider.event_type.reads_body()
-        || rt
-            .provider
-            .event_id
-            .as_ref()
-            .is_some_and(|l| l.reads_body());
-    let json = if needs_json {
-        match serde_json::from_slice::<serde_json::Value>(&body) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                return refused(
-                    provider,
-                    Some(&rt),
-                    StatusCode::BAD_REQUEST,
-                    "invalid_payload",
-                    &format!("the body is not valid JSON: {e}"),
-                );
-            }
-        }
-    } else {
-        None
-    };
-    let view = RequestView {
-        headers: &parts.headers,
-        query: parts.uri.query(),
-        json: json.as_ref(),
-    };
-    let event_type = locate(&rt.provider.event_type, &view);
-    // 8. Subscription.
-    if !spec.subscribes(event_type.as_deref()) {
-        return Outcome {
-            response: http_util::json(
-                StatusCode::OK,
-                &json!({"status": "filtered", "eventType": event_type}),
-            ),
-            provider: provider.to_string(),
-            listener_id: Some(spec.id.clone()),
-            event_type,
-            status: "filtered",
-        };
-    }
-    let provider_event_id = rt.provider.event_id.as_ref().and_then(|l| locate(l, &view));
-    // 9–10. De-duplication and the durable commit, in one store job.
-    let receiver_urls: Vec<String> = spec
-        .receivers
-        .iter()
-        .filter(|r| r.wants(event_type.as_deref()))
-        .map(|r| r.url.to_string())
-        .collect();
-    let event = StoredEvent {
-        seq: 0,
-        id: uuid::Uuid::now_v7().to_string(),
-        listener_id: spec.id.clone(),
-        provider: spec.provider.clone(),
-        account_id: spec.account_id.clone(),
-        event_type: event_type.clone(),
-        provider_event_id,
+    guards::authenticate(&rt, &parts.headers, &body, received_at / 1000)?;
+    let located = guards::locate_event(&rt, &parts, &body)?;
+    trail.event_type = located.event_type.clone();
+    subscribed(&rt.spec, &located)?;
+    let request = Received {
+        parts,
+        body,
+        source,
         received_at,
-        source_ip: Some(source.to_string()),
-        content_type: parts
-            .headers
+    };
+    Ok(store(app, &rt, request, located).await?)
+}
+
+/// Check 8: an event type the listener does not subscribe to is answered 200 and dropped.
+fn subscribed(spec: &ListenerSpec, located: &Located) -> Result<(), Answer> {
+    if spec.subscribes(located.event_type.as_deref()) {
+        Ok(())
+    } else {
+        Err(Answer::Filtered {
+            event_type: located.event_type.clone(),
+        })
+    }
+}
+
+/// A request that passed the checks.
+struct Received {
+    parts: Parts,
+    body: Bytes,
+    source: IpAddr,
+    received_at: i64,
+}
+
+/// Checks 9–10: de-duplication and the durable commit, in one store job.
+async fn store(
+    app: &App,
+    rt: &ListenerRuntime,
+    request: Received,
+    located: Located,
+) -> Result<Answer, Refusal> {
+    let spec = &rt.spec;
+    let urls = accept::receiver_urls(
+        spec.receivers.iter().map(|r| &**r),
+        located.event_type.as_deref(),
+    );
+    let headers = &request.parts.headers;
+    let draft = Draft {
+        event_type: located.event_type,
+        provider_event_id: located.provider_event_id,
+        received_at: request.received_at,
+        source_ip: Some(request.source.to_string()),
+        content_type: headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
-        headers: storable_headers(&parts.headers, spec),
-        body: Bytes::clone(&body),
+        headers: storable_headers(headers, spec),
+        body: request.body,
+        ..Draft::new(&spec.id, &spec.provider, &spec.account_id)
     };
-    let (response, status) = match app
-        .store
-        .ingest(NewEvent {
-            event,
-            receiver_urls,
-        })
-        .await
-    {
-        Ok(IngestOutcome::Accepted { event, deliveries }) => {
-            let count = deliveries.len();
-            let id = event.id.clone();
-            app.dispatcher.submit_fresh(&event, deliveries);
-            (
-                http_util::json(
-                    StatusCode::OK,
-                    &json!({"status": "accepted", "eventId": id, "deliveries": count}),
-                ),
-                "accepted",
-            )
-        }
-        Ok(IngestOutcome::Duplicate { original_event_id }) => (
-            http_util::json(
-                StatusCode::OK,
-                &json!({"status": "duplicate", "eventId": original_event_id}),
-            ),
-            "duplicate",
-        ),
+    match accept::accept(&app.store, &app.dispatcher, draft, urls, WhenBusy::Refuse).await {
+        Ok(Acceptance::Stored {
+            event_id,
+            deliveries,
+        }) => Ok(Answer::Accepted {
+            event_id,
+            deliveries,
+        }),
+        Ok(Acceptance::Duplicate { original_event_id }) => Ok(Answer::Duplicate {
+            event_id: original_event_id,
+        }),
         Err(e) => {
             tracing::error!(listener = %spec.id, error = %e, "store refused an event; answering 503");
-            let message = match e {
-                StoreError::Full => "the gateway is busy; retry shortly",
-                _ => "the event store is unavailable; retry shortly",
-            };
-            let resp = http_util::error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message);
-            (
-                http_util::with_header(resp, header::RETRY_AFTER, "5"),
-                "unavailable",
-            )
+            Err(Refusal::Unavailable {
+                busy: matches!(e, StoreError::Full),
+            })
         }
-    };
-    Outcome {
-        response,
-        provider: provider.to_string(),
-        listener_id: Some(spec.id.clone()),
-        event_type,
-        status,
     }
 }
 
-fn too_large(provider: &str, rt: &ListenerRuntime) -> Outcome {
-    refused(
-        provider,
-        Some(rt),
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        "the request body is larger than max_body_bytes",
-    )
-}
-
 /// Request headers worth keeping (for `forward_headers` and the event log), without credentials.
-fn storable_headers(
-    headers: &http::HeaderMap,
-    spec: &crate::config::ListenerSpec,
-) -> Vec<(String, String)> {
+fn storable_headers(headers: &http::HeaderMap, spec: &ListenerSpec) -> Vec<(String, String)> {
     headers
         .iter()
         .filter(|(name, _)| {

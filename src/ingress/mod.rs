@@ -1,14 +1,17 @@
 //! The provider-facing side: routing, the listener checks, and health on the public address.
 
+pub mod answer;
 pub mod auth;
 pub mod body;
 pub mod event;
+pub mod guards;
 pub mod handler;
+pub mod refusal;
 pub mod source;
 
 use crate::app::App;
-use crate::http_util::{self, Body};
-use http::{Request, Response, StatusCode};
+use crate::http_util::Body;
+use http::{Request, Response};
 use hyper::body::Incoming;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,6 +25,6 @@ pub async fn route(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> R
     match path {
         "/healthz" => crate::health::healthz(),
         "/readyz" => crate::health::readyz(&app).await,
-        _ => http_util::error(StatusCode::NOT_FOUND, "not_found", "no such path"),
+        _ => refusal::Refusal::NoSuchPath.into_response(),
     }
 }
