@@ -103,6 +103,10 @@ async fn serve(
             .await
             .map_err(|e| e.to_string())?,
         delivery_stop.clone(),
+        Arc::new(crate::system_events::DeliveryEvents::new(
+            store.clone(),
+            registry.clone(),
+        )),
     );
     let app = Arc::new(App {
         registry: registry.clone(),

@@ -7,6 +7,7 @@
 mod auth;
 pub mod catalog;
 pub mod doc;
+pub mod error;
 mod event_types;
 mod events;
 pub mod input;
@@ -20,10 +21,10 @@ mod test_event;
 pub mod validation;
 
 use crate::app::App;
-use crate::http_util::{self, Body};
-use auth::Denied;
+use crate::http_util::Body;
 use bytes::Bytes;
-use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use error::{ApiError, ApiResult};
+use http::{header, HeaderValue, Method, Request, Response};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use routes::{Endpoint, Resolved};
@@ -38,10 +39,10 @@ pub async fn route(app: Arc<App>, req: Request<Incoming>, _peer: SocketAddr) -> 
     }
     let open = matches!(path, "/healthz" | "/readyz" | "/metrics" | "/openapi.json");
     if !open {
-        return http_util::error(StatusCode::NOT_FOUND, "not_found", "no such path");
+        return ApiError::not_found("no such path").into_response();
     }
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
-        return wrong_method("GET, HEAD");
+        return ApiError::WrongMethod("GET, HEAD").into_response();
     }
     match path {
         "/healthz" => crate::health::healthz(),
@@ -60,73 +61,38 @@ fn metrics(app: &App) -> Response<Body> {
     resp
 }
 
-fn wrong_method(allow: &'static str) -> Response<Body> {
-    let resp = http_util::error(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "this path does not take this method",
-    );
-    http_util::with_header(resp, header::ALLOW, allow)
-}
-
 /// Authenticates, resolves, checks the scope, then runs the endpoint.
 async fn api(app: &App, req: Request<Incoming>) -> Response<Body> {
+    call(app, req).await.unwrap_or_else(ApiError::into_response)
+}
+
+async fn call(app: &App, req: Request<Incoming>) -> ApiResult {
     let config = app.registry.load().config.clone();
-    let token = match auth::identify(req.headers(), &config.admin_tokens) {
-        Ok(t) => t,
-        Err(_) => {
-            return http_util::error(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "a valid token is required: Authorization: Bearer TOKEN or x-api-key: TOKEN",
-            )
-        }
-    };
+    let token =
+        auth::identify(req.headers(), &config.admin_tokens).map_err(|_| ApiError::Unauthorized)?;
     let (endpoint, scope) = match routes::resolve(req.method(), req.uri().path()) {
         Resolved::Found(e, s) => (e, s),
-        Resolved::WrongMethod(allow) => return wrong_method(allow),
-        Resolved::NotFound => {
-            return http_util::error(StatusCode::NOT_FOUND, "not_found", "no such path")
-        }
+        Resolved::WrongMethod(allow) => return Err(ApiError::WrongMethod(allow)),
+        Resolved::NotFound => return Err(ApiError::not_found("no such path")),
     };
-    if let Err(Denied::Forbidden | Denied::Unauthorized) = auth::permit(token, scope) {
-        return http_util::error(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            &format!("this token lacks the {} scope", scope.name()),
-        );
-    }
+    auth::permit(token, scope).map_err(|_| ApiError::Forbidden(scope.name()))?;
     let caller = token.name.clone();
     let query = req.uri().query().map(str::to_string);
     let query = query.as_deref();
     tracing::debug!(token = %caller, endpoint = ?endpoint, "management API call");
-    let body = || async {
-        match request::body(req.into_body()).await {
-            Ok(b) => Ok(b),
-            Err(resp) => Err(resp),
-        }
-    };
-    match endpoint {
+    let body = || request::body(req.into_body());
+    Ok(match endpoint {
         Endpoint::ListListeners => listeners::list(app, query).await,
         Endpoint::GetListener(id) => listeners::get(app, &id).await,
-        Endpoint::CreateListener => match body().await {
-            Ok(b) => listeners::create(app, b, &caller).await,
-            Err(resp) => resp,
-        },
-        Endpoint::UpdateListener(id) => match body().await {
-            Ok(b) => listeners::update(app, &id, b, &caller).await,
-            Err(resp) => resp,
-        },
+        Endpoint::CreateListener => listeners::create(app, body().await?, &caller).await,
+        Endpoint::UpdateListener(id) => listeners::update(app, &id, body().await?, &caller).await,
         Endpoint::DeleteListener(id) => listeners::delete(app, &id, &caller).await,
-        Endpoint::TestListener(id) => match body().await {
-            Ok(b) => test_event::send(app, &id, b).await,
-            Err(resp) => resp,
-        },
-        Endpoint::ResumeListener(id) => receivers::resume(app, &id).await,
-        Endpoint::ListenerEvents(id) => events::list(app, &id, query).await,
-        Endpoint::GetEvent(id) => events::get(app, &id).await,
-        Endpoint::RetryEvent(id) => events::retry(app, &id, query).await,
-        Endpoint::DeleteEvent(id) => events::delete(app, &id).await,
+        Endpoint::TestListener(id) => test_event::send(app, &id, body().await?).await?,
+        Endpoint::ResumeListener(id) => receivers::resume(app, &id).await?,
+        Endpoint::ListenerEvents(id) => events::list(app, &id, query).await?,
+        Endpoint::GetEvent(id) => events::get(app, &id).await?,
+        Endpoint::RetryEvent(id) => events::retry(app, &id, query).await?,
+        Endpoint::DeleteEvent(id) => events::delete(app, &id).await?,
         Endpoint::EventTypes => event_types::list(query),
-    }
+    })
 }

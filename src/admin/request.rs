@@ -1,13 +1,13 @@
 //! Reading management API requests: the JSON body (bounded), the query string, paging, and the
-//! error answers with every problem listed.
+//! problems found in them.
 
-use crate::http_util::{self, Body};
+use super::error::ApiError;
+use crate::http_util::Body;
 use crate::store::StoreError;
 use bytes::Bytes;
-use http::{Response, StatusCode};
+use http::Response;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use serde_json::json;
 
 /// The largest request body the management API reads; a listener document is a few KiB.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -35,54 +35,29 @@ impl Problem {
     }
 }
 
-/// 400 with the SPEC error shape plus `errors`: every problem, each with its field.
+/// 400 `invalid_request` listing every problem. Kept for endpoints that answer directly;
+/// new code returns `ApiError::Invalid`.
 pub fn invalid(problems: &[Problem]) -> Response<Body> {
-    let message = problems
-        .iter()
-        .map(|p| format!("{}: {}", p.field, p.message))
-        .collect::<Vec<_>>()
-        .join("; ");
-    http_util::json(
-        StatusCode::BAD_REQUEST,
-        &json!({
-            "code": "invalid_request",
-            "message": message,
-            "errorId": uuid::Uuid::new_v4().to_string(),
-            "timestamp": http_util::rfc3339_now(),
-            "errors": problems
-                .iter()
-                .map(|p| json!({"field": p.field, "message": p.message}))
-                .collect::<Vec<_>>(),
-        }),
-    )
+    ApiError::Invalid(problems.to_vec()).into_response()
 }
 
-/// 404 `not_found`.
+/// 404 `not_found`. Kept for endpoints that answer directly; new code returns `ApiError`.
 pub fn not_found(what: &str) -> Response<Body> {
-    http_util::error(StatusCode::NOT_FOUND, "not_found", what)
+    ApiError::not_found(what).into_response()
 }
 
-/// The store failed: 503 with `Retry-After`, so a client tries again rather than giving up.
+/// The store failed: 503 with `Retry-After`. Kept for endpoints that answer directly; new code
+/// returns `ApiError::from(e)`.
 pub fn store_failed(e: &StoreError) -> Response<Body> {
-    tracing::error!(error = %e, "management API: the store failed");
-    let resp = http_util::error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "unavailable",
-        "the store is unavailable; retry shortly",
-    );
-    http_util::with_header(resp, http::header::RETRY_AFTER, "5")
+    ApiError::from(e.clone()).into_response()
 }
 
 /// Reads the whole body, refusing more than `MAX_BODY` bytes with 413.
-pub async fn body(body: Incoming) -> Result<Bytes, Response<Body>> {
+pub async fn body(body: Incoming) -> Result<Bytes, ApiError> {
     match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(http_util::error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "the request body is larger than 1 MiB",
-        )),
-        Err(_) => Err(invalid(&[Problem::new(
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::TooLarge),
+        Err(_) => Err(ApiError::Invalid(vec![Problem::new(
             "(body)",
             "the request body could not be read",
         )])),

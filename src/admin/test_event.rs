@@ -2,13 +2,14 @@
 //! through the same path as a provider's (store, then the dispatcher), so a test proves the whole
 //! relay — signing, auth, retries and the attempt log included.
 
-use super::request::{invalid, not_found, store_failed, Problem};
+use super::error::{ApiError, ApiResult};
+use super::request::Problem;
+use crate::accept::{self, Acceptance, Draft, WhenBusy};
 use crate::app::App;
 use crate::config::{ListenerSpec, Locator, ProviderSpec};
-use crate::http_util::{self, Body};
-use crate::store::{now_ms, IngestOutcome, NewEvent, StoredEvent};
+use crate::http_util;
 use bytes::Bytes;
-use http::{Response, StatusCode};
+use http::StatusCode;
 use serde_json::{json, Value};
 
 /// The event type of a test without one: the first type the listener subscribes to by name,
@@ -121,64 +122,42 @@ fn synthesize(
 }
 
 /// Stores a synthetic event for listener `id` and hands its deliveries to the dispatcher.
-pub async fn send(app: &App, id: &str, body: Bytes) -> Response<Body> {
+pub async fn send(app: &App, id: &str, body: Bytes) -> ApiResult {
     let snapshot = app.registry.snapshot();
     let Some(rt) = snapshot.listener(id).cloned() else {
-        return not_found("no listener in service with this id");
+        return Err(ApiError::not_found("no listener in service with this id"));
     };
-    let req = match parse(&body) {
-        Ok(r) => r,
-        Err(p) => return invalid(&p),
-    };
+    let req = parse(&body)?;
     let spec = &rt.spec;
     let event_type = req.event_type.unwrap_or_else(|| default_type(spec));
     let (bytes, headers) = synthesize(spec, &rt.provider, &event_type, req.payload);
     // A test goes to every receiver that takes its type: it is sent on purpose, so the
     // listener's subscription does not filter it.
-    let receiver_urls: Vec<String> = spec
-        .receivers
-        .iter()
-        .filter(|r| r.wants(Some(&event_type)))
-        .map(|r| r.url.to_string())
-        .collect();
-    let event = StoredEvent {
-        seq: 0,
-        id: uuid::Uuid::now_v7().to_string(),
-        listener_id: spec.id.clone(),
-        provider: spec.provider.clone(),
-        account_id: spec.account_id.clone(),
+    let urls = accept::receiver_urls(spec.receivers.iter().map(|r| &**r), Some(&event_type));
+    let draft = Draft {
         event_type: Some(event_type),
-        provider_event_id: None,
-        received_at: now_ms(),
-        source_ip: None,
         content_type: Some("application/json".into()),
         headers,
         body: bytes,
+        ..Draft::new(&spec.id, &spec.provider, &spec.account_id)
     };
-    match app
-        .store
-        .ingest(NewEvent {
-            event,
-            receiver_urls,
-        })
-        .await
-    {
-        Ok(IngestOutcome::Accepted { event, deliveries }) => {
-            let n = deliveries.len();
-            app.dispatcher.submit_fresh(&event, deliveries);
-            tracing::info!(listener = %spec.id, event = %event.id, deliveries = n, "test event sent");
-            http_util::json(
-                StatusCode::OK,
-                &json!({"success": true, "eventId": event.id, "deliveries": n}),
-            )
+    let accepted =
+        accept::accept(&app.store, &app.dispatcher, draft, urls, WhenBusy::Refuse).await?;
+    let (event_id, n) = match accepted {
+        Acceptance::Stored {
+            event_id,
+            deliveries,
+        } => {
+            tracing::info!(listener = %spec.id, event = %event_id, deliveries, "test event sent");
+            (event_id, deliveries)
         }
         // Without a provider event id there is nothing to de-duplicate against.
-        Ok(IngestOutcome::Duplicate { original_event_id }) => http_util::json(
-            StatusCode::OK,
-            &json!({"success": true, "eventId": original_event_id, "deliveries": 0}),
-        ),
-        Err(e) => store_failed(&e),
-    }
+        Acceptance::Duplicate { original_event_id } => (original_event_id, 0),
+    };
+    Ok(http_util::json(
+        StatusCode::OK,
+        &json!({"success": true, "eventId": event_id, "deliveries": n}),
+    ))
 }
 
 #[cfg(test)]

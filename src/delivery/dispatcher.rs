@@ -9,12 +9,11 @@ use super::attempt;
 use super::client::HttpClient;
 use super::health::{HealthBook, Transition};
 use super::oauth::TokenCache;
+use super::report::{DeliveryObserver, DeliveryReport, ReceiverRef};
 use crate::metrics::Metrics;
-use crate::registry::{receiver_key, Registry, SYSTEM_LISTENER_ID};
+use crate::registry::{receiver_key, Registry};
 use crate::store::health::ReceiverHealth;
 use crate::store::{now_ms, DeliveryJob, DuePlan, NextStep, Store, StoreError, StoredEvent};
-use crate::system_events;
-use serde_json::json;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -127,6 +126,8 @@ struct Shared {
     client: HttpClient,
     oauth: TokenCache,
     handle: DispatchHandle,
+    /// Told when a delivery fails for good and when a receiver recovers or is paused.
+    observer: Arc<dyn DeliveryObserver>,
 }
 
 /// Starts the dispatcher; it stops taking new work when `shutdown` fires.
@@ -137,6 +138,7 @@ pub fn start(
     client: HttpClient,
     health: Vec<(String, ReceiverHealth)>,
     shutdown: CancellationToken,
+    observer: Arc<dyn DeliveryObserver>,
 ) -> (DispatchHandle, Dispatcher) {
     let (fresh_tx, fresh_rx) = mpsc::channel(FRESH_QUEUE);
     let handle = DispatchHandle {
@@ -156,6 +158,7 @@ pub fn start(
             client,
             oauth: TokenCache::default(),
             handle: handle.clone(),
+            observer,
         }),
         handle: handle.clone(),
         fresh_rx,
@@ -416,7 +419,7 @@ async fn run_attempt(shared: &Shared, job: &DeliveryJob) -> Option<i64> {
     }
 }
 
-/// Updates the receiver's failure run and sends the system events it calls for.
+/// Updates the receiver's failure run and reports what it and the attempt call for.
 async fn track_health(shared: &Shared, job: &DeliveryJob, next: NextStep) {
     let key = receiver_key(&job.listener_id, &job.receiver_url);
     let now = now_ms();
@@ -445,54 +448,33 @@ async fn track_health(shared: &Shared, job: &DeliveryJob, next: NextStep) {
                 .await;
         }
     }
-    // System receivers get no events about themselves: a failing one would feed itself.
-    if job.listener_id == SYSTEM_LISTENER_ID {
-        return;
-    }
-    let emit = |event_type: &'static str, success: bool, extra: serde_json::Value| {
-        let mut data = serde_json::Map::new();
-        data.insert("integrationAccountId".into(), json!(job.event.account_id));
-        let workspace = shared
-            .registry
-            .load()
-            .listener(&job.listener_id)
-            .and_then(|l| l.spec.workspace_id.clone());
-        data.insert("workspaceId".into(), json!(workspace));
-        data.insert("integrationAccountWebhookId".into(), json!(job.listener_id));
-        data.insert("receiverUrl".into(), json!(job.receiver_url));
-        if let serde_json::Value::Object(more) = extra {
-            data.extend(more);
-        }
-        system_events::emit(
-            &shared.store,
-            &shared.registry,
-            &shared.handle,
-            event_type,
-            success,
-            data,
-        )
+    let receiver = || ReceiverRef {
+        listener_id: job.listener_id.clone(),
+        account_id: job.event.account_id.clone(),
+        url: job.receiver_url.clone(),
     };
+    let mut reports = Vec::new();
     match transition {
-        Some(Transition::Recovered { failing_since }) => {
-            emit(
-                "delivery.recovered",
-                true,
-                json!({"failingSince": crate::http_util::rfc3339_ms(failing_since)}),
-            )
-            .await
-        }
-        Some(Transition::Paused { failing_since }) => {
-            emit(
-                "receiver.paused",
-                false,
-                json!({"failingSince": crate::http_util::rfc3339_ms(failing_since)}),
-            )
-            .await
-        }
+        Some(Transition::Recovered { failing_since }) => reports.push(DeliveryReport::Recovered {
+            receiver: receiver(),
+            failing_since,
+        }),
+        Some(Transition::Paused { failing_since }) => reports.push(DeliveryReport::Paused {
+            receiver: receiver(),
+            failing_since,
+        }),
         _ => {}
     }
     if next == NextStep::Failed {
-        let extra = json!({"eventId": job.event.id, "eventType": job.event.event_type, "deliveryId": job.delivery_id, "attempts": job.attempt_count + 1});
-        emit("delivery.failed", false, extra).await;
+        reports.push(DeliveryReport::Failed {
+            receiver: receiver(),
+            event_id: job.event.id.clone(),
+            event_type: job.event.event_type.clone(),
+            delivery_id: job.delivery_id,
+            attempts: job.attempt_count + 1,
+        });
+    }
+    for report in reports {
+        shared.observer.observe(report, &shared.handle).await;
     }
 }

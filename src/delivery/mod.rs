@@ -5,7 +5,9 @@ pub mod client;
 mod dispatcher;
 pub mod health;
 pub mod oauth;
+pub mod report;
 pub mod request;
 pub mod retry;
 
 pub use dispatcher::{start, DispatchHandle, Dispatcher};
+pub use report::{DeliveryObserver, DeliveryReport, ReceiverRef};
