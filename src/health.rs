@@ -2,7 +2,6 @@
 
 use crate::app::App;
 use crate::http_util::{self, Body};
-use crate::store::now_ms;
 use http::{Response, StatusCode};
 use serde_json::json;
 use std::time::Duration;
@@ -18,12 +17,7 @@ pub fn healthz() -> Response<Body> {
 /// ingest) and the configuration has listeners loaded.
 pub async fn readyz(app: &App) -> Response<Body> {
     let listeners = app.registry.load().listeners().count();
-    let probe = app.store.try_write(|conn| {
-        conn.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('ready_probe', ?1)",
-            [now_ms().to_string()],
-        )
-    });
+    let probe = app.store.probe();
     let reason = match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
         Ok(Ok(_)) => None,
         Ok(Err(e)) => Some(format!("the store does not take writes: {e}")),

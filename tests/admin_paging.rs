@@ -61,34 +61,28 @@ async fn seed(db: &std::path::Path) -> usize {
             t.await.unwrap();
         }
     }
-    // Settle every delivery so the gateway does not start sending a million of them.
-    store
-        .write(|conn| {
-            conn.execute(
-                "UPDATE deliveries SET status = CASE WHEN event_seq % ?1 = 0 THEN 'failed' ELSE 'succeeded' END,
-                        attempt_count = 1, next_attempt_at = NULL, last_status_code = CASE WHEN event_seq % ?1 = 0 THEN 500 ELSE 200 END",
-                [FAILED_EVERY as i64],
-            )
-        })
+    tokio::task::spawn_blocking(move || store.close())
         .await
         .unwrap();
+    // Settle every delivery so the gateway does not start sending a million of them.
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute(
+        "UPDATE deliveries SET status = CASE WHEN event_seq % ?1 = 0 THEN 'failed' ELSE 'succeeded' END,
+                attempt_count = 1, next_attempt_at = NULL, last_status_code = CASE WHEN event_seq % ?1 = 0 THEN 500 ELSE 200 END",
+        [FAILED_EVERY as i64],
+    )
+    .unwrap();
     eprintln!(
         "seeded {EVENTS} events with one delivery each in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    let succeeded_new: i64 = store
-        .read(|conn| {
-            conn.query_row(
-                "SELECT COUNT(*) FROM events e JOIN deliveries d ON d.event_seq = e.seq
-                 WHERE e.event_type = 'newReservation' AND d.status = 'succeeded'",
-                [],
-                |r| r.get(0),
-            )
-        })
-        .await
-        .unwrap();
-    tokio::task::spawn_blocking(move || store.close())
-        .await
+    let succeeded_new: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM events e JOIN deliveries d ON d.event_seq = e.seq
+             WHERE e.event_type = 'newReservation' AND d.status = 'succeeded'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     succeeded_new as usize
 }

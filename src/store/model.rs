@@ -1,7 +1,11 @@
-//! What the store keeps: events, deliveries and attempts.
+//! What the store keeps: events, deliveries and attempts, and what the dispatcher asks for.
 
 use bytes::Bytes;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+
+/// How long a provider's event id is remembered for de-duplication.
+pub const DEDUP_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
 /// An accepted webhook as stored: the raw bytes are the truth.
 #[derive(Debug, Clone)]
@@ -84,4 +88,35 @@ impl NextStep {
             NextStep::Failed => "failed",
         }
     }
+}
+
+/// What the dispatcher can take: how many jobs, which deliveries are already running, and how
+/// many more each receiver may have in flight.
+#[derive(Debug, Default)]
+pub struct DuePlan {
+    pub now_ms: i64,
+    /// Jobs wanted at most.
+    pub limit: usize,
+    /// Deliveries already running: skipped without loading their events.
+    pub running: HashSet<i64>,
+    /// Room left per receiver key ("listener_id receiver_url") that has something running or is
+    /// paused (0); receivers not listed have `default_room`.
+    pub room: HashMap<String, usize>,
+    pub default_room: usize,
+    /// Also look past a long run of rows of receivers without room (costs one index seek per
+    /// receiver with pending deliveries, so the dispatcher asks for it only now and then).
+    pub deep: bool,
+    /// Receivers (listener id, URL) an earlier deep pass found hidden rows for: asked directly.
+    pub hinted: Vec<(String, String)>,
+}
+
+/// Jobs to start, and the receivers (listener id, URL) whose due rows were found only by
+/// asking them one by one.
+pub type DueBatch = (Vec<DeliveryJob>, Vec<(String, String)>);
+
+/// Rows removed by one retention pass.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    pub events: usize,
+    pub dedup: usize,
 }

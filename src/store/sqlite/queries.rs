@@ -1,20 +1,23 @@
 //! Delivery bookkeeping: what is due, recording attempts, counts.
 
-use super::{AttemptRecord, DeliveryJob, NextStep, Store, StoreError, StoredEvent};
+use super::SqliteStore;
+use crate::store::{
+    AttemptRecord, DeliveryJob, DueBatch, DuePlan, NextStep, StoreError, StoredEvent,
+};
 use bytes::Bytes;
 use rusqlite::{params, Connection, OptionalExtension, Row};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
-impl Store {
+impl SqliteStore {
     /// Pending deliveries due now that the dispatcher can start, oldest first (see `DuePlan`),
     /// and the receivers whose due rows were found only by asking them one by one.
-    pub async fn due_deliveries(&self, plan: DuePlan) -> Result<DueBatch, StoreError> {
+    pub(super) async fn due_deliveries(&self, plan: DuePlan) -> Result<DueBatch, StoreError> {
         self.read(move |conn| due(conn, plan)).await
     }
 
     /// The earliest `next_attempt_at` after `after_ms` among pending deliveries.
-    pub async fn next_due_after(&self, after_ms: i64) -> Result<Option<i64>, StoreError> {
+    pub(super) async fn next_due_after(&self, after_ms: i64) -> Result<Option<i64>, StoreError> {
         self.read(move |conn| {
             conn.prepare_cached(
                 "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending' AND next_attempt_at > ?1",
@@ -25,12 +28,12 @@ impl Store {
     }
 
     /// Records an attempt and moves the delivery on, in one committed write.
-    pub async fn record_attempt(&self, rec: AttemptRecord) -> Result<(), StoreError> {
+    pub(super) async fn record_attempt(&self, rec: AttemptRecord) -> Result<(), StoreError> {
         self.write(move |conn| record(conn, &rec)).await
     }
 
     /// How many deliveries are waiting to be sent.
-    pub async fn pending_count(&self) -> Result<i64, StoreError> {
+    pub(super) async fn pending_count(&self) -> Result<i64, StoreError> {
         self.read(|conn| {
             conn.query_row(
                 "SELECT COUNT(*) FROM deliveries WHERE status = 'pending'",
@@ -42,7 +45,7 @@ impl Store {
     }
 
     /// Delivery statuses by receiver URL for one event (used by tests and the API).
-    pub async fn delivery_statuses(
+    pub(super) async fn delivery_statuses(
         &self,
         event_id: &str,
     ) -> Result<Vec<(String, String, u32)>, StoreError> {
@@ -58,30 +61,6 @@ impl Store {
         .await
     }
 }
-
-/// What the dispatcher can take: how many jobs, which deliveries are already running, and how
-/// many more each receiver may have in flight.
-#[derive(Debug, Default)]
-pub struct DuePlan {
-    pub now_ms: i64,
-    /// Jobs wanted at most.
-    pub limit: usize,
-    /// Deliveries already running: skipped without loading their events.
-    pub running: HashSet<i64>,
-    /// Room left per receiver key ("listener_id receiver_url") that has something running or is
-    /// paused (0); receivers not listed have `default_room`.
-    pub room: HashMap<String, usize>,
-    pub default_room: usize,
-    /// Also look past a long run of rows of receivers without room (costs one index seek per
-    /// receiver with pending deliveries, so the dispatcher asks for it only now and then).
-    pub deep: bool,
-    /// Receivers (listener id, URL) an earlier deep pass found hidden rows for: asked directly.
-    pub hinted: Vec<(String, String)>,
-}
-
-/// Jobs to start, and the receivers (listener id, URL) whose due rows were found only by
-/// asking them one by one.
-pub type DueBatch = (Vec<DeliveryJob>, Vec<(String, String)>);
 
 /// Receivers looked at by one deep pass at most.
 const DEEP_RECEIVERS: usize = 2000;
@@ -227,7 +206,7 @@ fn collect_jobs(
 }
 
 /// Loads one event by its sequence number.
-pub fn load_event(conn: &Connection, seq: i64) -> rusqlite::Result<Option<StoredEvent>> {
+fn load_event(conn: &Connection, seq: i64) -> rusqlite::Result<Option<StoredEvent>> {
     conn.prepare_cached(
         "SELECT seq, id, listener_id, provider, account_id, event_type, provider_event_id, received_at,
                 source_ip, content_type, headers, body FROM events WHERE seq = ?1",
@@ -237,7 +216,7 @@ pub fn load_event(conn: &Connection, seq: i64) -> rusqlite::Result<Option<Stored
 }
 
 /// Builds a `StoredEvent` from a row of the columns `load_event` selects.
-pub fn event_from_row(r: &Row<'_>) -> rusqlite::Result<StoredEvent> {
+fn event_from_row(r: &Row<'_>) -> rusqlite::Result<StoredEvent> {
     let headers: String = r.get(10)?;
     let body: Vec<u8> = r.get(11)?;
     Ok(StoredEvent {

@@ -4,7 +4,7 @@
 //! job inside its own savepoint of one transaction, commits once (one fsync),
 //! and only then tells every job's caller. A job that fails rolls back alone.
 
-use super::StoreError;
+use crate::store::StoreError;
 use rusqlite::Connection;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;

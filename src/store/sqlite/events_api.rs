@@ -1,68 +1,10 @@
-//! The event log as the management API shows it: paging with filters, one event with every
-//! attempt, queueing deliveries again, deleting an event.
+//! The event log as the management API shows it, in SQLite: paging with filters, one event
+//! with every attempt, queueing deliveries again, deleting an event.
 
-use super::{Store, StoreError};
+use super::SqliteStore;
+use crate::store::{AttemptView, DeliveryView, EventFilter, EventView, Requeued, StoreError};
 use bytes::Bytes;
 use rusqlite::{params, Connection, OptionalExtension, Row, Statement, ToSql};
-
-/// Which events of a listener to list, newest first.
-#[derive(Debug, Clone, Default)]
-pub struct EventFilter {
-    pub take: u32,
-    pub skip: u64,
-    /// Events with at least one delivery in this status (`pending`, `succeeded`, `failed`).
-    pub status: Option<String>,
-    pub event_type: Option<String>,
-}
-
-/// An event with its deliveries; `body` and the attempts are filled in for a single event only.
-#[derive(Debug, Clone)]
-pub struct EventView {
-    pub seq: i64,
-    pub id: String,
-    pub listener_id: String,
-    pub provider: String,
-    pub event_type: Option<String>,
-    /// Unix milliseconds.
-    pub received_at: i64,
-    pub source_ip: Option<String>,
-    pub body: Option<Bytes>,
-    pub deliveries: Vec<DeliveryView>,
-}
-
-/// One delivery of an event to one receiver.
-#[derive(Debug, Clone)]
-pub struct DeliveryView {
-    pub id: i64,
-    pub receiver_url: String,
-    pub status: String,
-    pub attempt_count: u32,
-    pub next_attempt_at: Option<i64>,
-    pub last_status_code: Option<i64>,
-    pub last_error: Option<String>,
-    pub attempts: Vec<AttemptView>,
-}
-
-/// One recorded attempt.
-#[derive(Debug, Clone)]
-pub struct AttemptView {
-    pub attempt: u32,
-    pub started_at: i64,
-    pub duration_ms: i64,
-    pub status_code: Option<i64>,
-    pub error: Option<String>,
-    /// The first 1 KiB of the receiver's answer.
-    pub response: Option<String>,
-}
-
-/// What `retry_event` queued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Requeued {
-    /// Deliveries now due.
-    pub queued: usize,
-    /// Of those, how many were not pending before (for the pending gauge).
-    pub newly_pending: usize,
-}
 
 const EVENT_COLUMNS: &str =
     "e.seq, e.id, e.listener_id, e.provider, e.event_type, e.received_at, e.source_ip";
@@ -81,9 +23,9 @@ fn event_row(r: &Row<'_>) -> rusqlite::Result<EventView> {
     })
 }
 
-impl Store {
+impl SqliteStore {
     /// One page of a listener's events, newest first, and how many match the filter in all.
-    pub async fn list_events(
+    pub(super) async fn list_events(
         &self,
         listener_id: &str,
         filter: EventFilter,
@@ -94,14 +36,17 @@ impl Store {
     }
 
     /// One event with its body, deliveries and every attempt.
-    pub async fn event_detail(&self, event_id: &str) -> Result<Option<EventView>, StoreError> {
+    pub(super) async fn event_detail(
+        &self,
+        event_id: &str,
+    ) -> Result<Option<EventView>, StoreError> {
         let event_id = event_id.to_string();
         self.read(move |conn| detail(conn, &event_id)).await
     }
 
     /// Makes the event's failed deliveries (with `all`, every delivery) due at `now`.
     /// `None` when there is no such event.
-    pub async fn retry_event(
+    pub(super) async fn retry_event(
         &self,
         event_id: &str,
         all: bool,
@@ -141,7 +86,7 @@ impl Store {
 
     /// Deletes an event with its deliveries and attempts. Returns how many of its deliveries
     /// were still pending, or `None` when there is no such event.
-    pub async fn delete_event(&self, event_id: &str) -> Result<Option<usize>, StoreError> {
+    pub(super) async fn delete_event(&self, event_id: &str) -> Result<Option<usize>, StoreError> {
         let event_id = event_id.to_string();
         self.write(move |conn| {
             let Some(seq) = seq_of(conn, &event_id)? else {
@@ -323,88 +268,4 @@ fn attempts(conn: &Connection, delivery_id: i64) -> rusqlite::Result<Vec<Attempt
         })
     })?;
     rows.collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::{NewEvent, StoredEvent};
-
-    fn event(listener: &str, event_type: Option<&str>) -> NewEvent {
-        NewEvent {
-            event: StoredEvent {
-                seq: 0,
-                id: uuid::Uuid::now_v7().to_string(),
-                listener_id: listener.into(),
-                provider: "smoobu".into(),
-                account_id: "a".into(),
-                event_type: event_type.map(str::to_string),
-                provider_event_id: None,
-                received_at: 1,
-                source_ip: None,
-                content_type: None,
-                headers: Vec::new(),
-                body: Bytes::from_static(b"{}"),
-            },
-            receiver_urls: vec!["http://r/".into()],
-        }
-    }
-
-    async fn total(store: &Store, listener: &str, event_type: Option<&str>) -> u64 {
-        let filter = EventFilter {
-            take: 10,
-            event_type: event_type.map(str::to_string),
-            ..EventFilter::default()
-        };
-        store.list_events(listener, filter).await.unwrap().1
-    }
-
-    async fn ingest(store: &Store, listener: &str, event_type: Option<&str>) -> String {
-        match store.ingest(event(listener, event_type)).await.unwrap() {
-            crate::store::IngestOutcome::Accepted { event, .. } => event.id.clone(),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[tokio::test]
-    async fn totals_follow_inserts_and_deletes() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db"), 64).unwrap();
-        let first = ingest(&store, "l", Some("a")).await;
-        ingest(&store, "l", Some("a")).await;
-        ingest(&store, "l", Some("b")).await;
-        ingest(&store, "l", None).await;
-        ingest(&store, "other", Some("a")).await;
-        assert_eq!(total(&store, "l", None).await, 4);
-        assert_eq!(total(&store, "l", Some("a")).await, 2);
-        assert_eq!(total(&store, "l", Some("zzz")).await, 0);
-        assert_eq!(store.delete_event(&first).await.unwrap(), Some(1));
-        assert_eq!(total(&store, "l", None).await, 3);
-        assert_eq!(total(&store, "l", Some("a")).await, 1);
-        assert_eq!(store.delete_event(&first).await.unwrap(), None);
-    }
-
-    #[tokio::test]
-    async fn a_database_without_counters_gets_them_filled_in() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        {
-            let store = Store::open(&path, 64).unwrap();
-            ingest(&store, "l", Some("a")).await;
-            ingest(&store, "l", Some("b")).await;
-            store
-                .write(|c| {
-                    c.execute_batch(
-                        "DROP TRIGGER event_counts_insert; DROP TRIGGER event_counts_delete; DROP TABLE event_counts;",
-                    )
-                })
-                .await
-                .unwrap();
-            store.close();
-        }
-        let store = Store::open(&path, 64).unwrap();
-        assert_eq!(total(&store, "l", None).await, 2);
-        ingest(&store, "l", Some("a")).await;
-        assert_eq!(total(&store, "l", Some("a")).await, 2);
-    }
 }

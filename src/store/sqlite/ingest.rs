@@ -1,17 +1,15 @@
 //! Storing an accepted event with its deliveries, and the de-duplication check, in one job.
 
-use super::{now_ms, IngestOutcome, NewEvent, Store, StoreError};
+use super::SqliteStore;
+use crate::store::{now_ms, IngestOutcome, NewEvent, StoreError, DEDUP_WINDOW_MS};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::sync::Arc;
 
-/// How long a provider's event id is remembered for de-duplication.
-pub const DEDUP_WINDOW_MS: i64 = 24 * 3600 * 1000;
-
-impl Store {
+impl SqliteStore {
     /// Commits the event and one pending delivery per receiver before returning
     /// (fsync included), or reports a duplicate. Fails fast with `Full` when the
     /// write queue has no room, so the caller can answer 503.
-    pub async fn ingest(&self, new: NewEvent) -> Result<IngestOutcome, StoreError> {
+    pub(super) async fn ingest(&self, new: NewEvent) -> Result<IngestOutcome, StoreError> {
         self.try_write(move |conn| insert(conn, new)).await
     }
 }
@@ -75,10 +73,10 @@ fn insert(conn: &Connection, new: NewEvent) -> rusqlite::Result<IngestOutcome> {
     })
 }
 
-impl Store {
+impl SqliteStore {
     /// Like `ingest`, but waits for room in the write queue: for hookgate's own events, which
     /// have no caller to answer 503 to.
-    pub async fn ingest_internal(&self, new: NewEvent) -> Result<IngestOutcome, StoreError> {
+    pub(super) async fn ingest_internal(&self, new: NewEvent) -> Result<IngestOutcome, StoreError> {
         self.write(move |conn| insert(conn, new)).await
     }
 }

@@ -1,24 +1,17 @@
 //! Deleting what is older than `[store].retention`, in small batches, and handing the space back.
 
-use super::ingest::DEDUP_WINDOW_MS;
-use super::{Store, StoreError};
+use super::SqliteStore;
+use crate::store::{StoreError, DEDUP_WINDOW_MS};
 use rusqlite::params;
-
-/// Rows removed by one pass.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Swept {
-    pub events: usize,
-    pub dedup: usize,
-}
 
 /// Events per transaction: small enough that ingest waits at most a few milliseconds.
 const BATCH: i64 = 500;
 
-impl Store {
+impl SqliteStore {
     /// Deletes one batch of events received before `cutoff_ms` (with their deliveries and
     /// attempts), except events that still have pending deliveries: what was acknowledged
     /// but not yet delivered is never thrown away.
-    pub async fn sweep_events(&self, cutoff_ms: i64) -> Result<usize, StoreError> {
+    pub(super) async fn sweep_events(&self, cutoff_ms: i64) -> Result<usize, StoreError> {
         self.write(move |conn| {
             conn.execute_batch("CREATE TEMP TABLE IF NOT EXISTS sweep (seq INTEGER PRIMARY KEY); DELETE FROM temp.sweep;")?;
             conn.execute(
@@ -40,7 +33,7 @@ impl Store {
     }
 
     /// Forgets provider event ids older than the de-duplication window (one batch).
-    pub async fn sweep_dedup(&self, now_ms: i64) -> Result<usize, StoreError> {
+    pub(super) async fn sweep_dedup(&self, now_ms: i64) -> Result<usize, StoreError> {
         self.write(move |conn| {
             conn.execute(
                 "DELETE FROM dedup WHERE (listener_id, provider_event_id) IN
@@ -52,7 +45,7 @@ impl Store {
     }
 
     /// Returns up to `pages` free pages to the file system, so the file shrinks after deletes.
-    pub async fn reclaim(&self, pages: u32) -> Result<(), StoreError> {
+    pub(super) async fn reclaim(&self, pages: u32) -> Result<(), StoreError> {
         self.write(move |conn| {
             let mut stmt = conn.prepare(&format!("PRAGMA incremental_vacuum({pages})"))?;
             let mut rows = stmt.query([])?;
@@ -63,7 +56,7 @@ impl Store {
     }
 
     /// Pages in the file and pages free in it.
-    pub async fn page_counts(&self) -> Result<(i64, i64), StoreError> {
+    pub(super) async fn page_counts(&self) -> Result<(i64, i64), StoreError> {
         self.read(|conn| {
             let total: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
             let free: i64 = conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
