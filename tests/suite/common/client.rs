@@ -20,6 +20,11 @@ impl Answer {
         serde_json::from_slice(&self.body).unwrap_or_else(|_| panic!("not JSON: {:?}", self.body))
     }
 
+    /// The `eventId` of an accepted request.
+    pub fn event_id(&self) -> String {
+        self.json()["eventId"].as_str().unwrap().to_string()
+    }
+
     pub fn code(&self) -> String {
         self.json()["code"].as_str().unwrap_or("").to_string()
     }

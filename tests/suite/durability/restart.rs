@@ -1,8 +1,7 @@
 //! Nothing acknowledged is lost: across SIGKILL, and across a graceful stop.
 
-mod common;
-
-use common::{post, wait_until, Gateway, Receiver};
+use crate::common::ports::free_port;
+use crate::common::{post, wait_until, Gateway, Receiver};
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -11,7 +10,7 @@ fn config(receiver: SocketAddr) -> String {
     format!(
         r#"
 [store]
-url = "sqlite://{{DB}}"
+url = "{{STORE}}"
 
 [delivery]
 allow_targets = ["127.0.0.0/8"]
@@ -29,21 +28,13 @@ url = "http://{receiver}/in"
     )
 }
 
-/// A port that is free now (nothing listens there until the test starts a receiver on it).
-fn free_port() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
 async fn send_events(gw: &Gateway, n: usize) -> HashSet<String> {
     let mut ids = HashSet::new();
     for i in 0..n {
         let body = format!(r#"{{"action":"newReservation","data":{{"id":{i}}}}}"#);
         let a = post(gw.public, &gw.url("smoobu/acc"), &[], body).await;
         assert_eq!(a.status, 200);
-        ids.insert(a.json()["eventId"].as_str().unwrap().to_string());
+        ids.insert(a.event_id());
     }
     ids
 }
