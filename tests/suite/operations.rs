@@ -2,7 +2,7 @@
 
 use crate::common::admin::TOKENS;
 use crate::common::events::exists;
-use crate::common::{db, post, store, wait_for, wait_until, Gateway, Receiver};
+use crate::common::{db, get_open, post, store, wait_for, wait_until, Gateway, Receiver};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -52,18 +52,6 @@ fn scrape(text: &str) -> HashMap<String, f64> {
         .collect()
 }
 
-async fn get(addr: std::net::SocketAddr, path: &str) -> crate::common::Answer {
-    crate::common::post_from(
-        "127.0.0.1".parse().unwrap(),
-        addr,
-        "GET",
-        path,
-        &[],
-        bytes::Bytes::new(),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn metrics_count_known_traffic() {
     let receiver = Receiver::start().await;
@@ -78,7 +66,7 @@ async fn metrics_count_known_traffic() {
     post(gw.public, &gw.url("hostaway/nobody"), &[], "{}").await;
     assert!(wait_until(Duration::from_secs(5), || receiver.count() == 3).await);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let answer = get(gw.admin, "/metrics").await;
+    let answer = get_open(gw.admin, "/metrics").await;
     assert_eq!(answer.status, 200);
     let text = String::from_utf8(answer.body.to_vec()).unwrap();
     let m = scrape(&text);

@@ -5,11 +5,19 @@ use crate::common::{post, wait_until, Gateway, Receiver};
 use crate::operations::{config, AUTH};
 use std::time::Duration;
 
+/// Every system event received, parsed.
 fn system_events(r: &Receiver) -> Vec<serde_json::Value> {
     r.received()
         .iter()
         .map(|x| serde_json::from_slice(&x.body).unwrap())
         .collect()
+}
+
+/// The first system event of `event_type` received so far.
+fn first_of_type(r: &Receiver, event_type: &str) -> Option<serde_json::Value> {
+    system_events(r)
+        .into_iter()
+        .find(|e| e["hook"]["eventType"] == event_type)
 }
 
 fn assert_seed_001_shape(e: &serde_json::Value, event_type: &str, result: &str) {
@@ -77,16 +85,15 @@ async fn a_receiver_failing_past_pause_after_is_paused_and_gets_nothing() {
     )
     .await;
     assert!(
-        wait_until(Duration::from_secs(10), || system_events(&system)
-            .iter()
-            .any(|e| e["hook"]["eventType"] == "receiver.paused"))
+        wait_until(Duration::from_secs(10), || first_of_type(
+            &system,
+            "receiver.paused"
+        )
+        .is_some())
         .await,
         "no receiver.paused event"
     );
-    let paused = system_events(&system)
-        .into_iter()
-        .find(|e| e["hook"]["eventType"] == "receiver.paused")
-        .unwrap();
+    let paused = first_of_type(&system, "receiver.paused").unwrap();
     assert_seed_001_shape(&paused, "receiver.paused", "FAILURE");
     // Paused: neither the held delivery nor new ones are attempted.
     post(
@@ -154,10 +161,7 @@ async fn file_listeners_are_announced_when_loaded_and_when_gone_even_while_stopp
     gw.rewrite_config(&file(&listener("keep", "acc-keep")));
     let mut gw = gw.restart();
     assert!(wait_until(Duration::from_secs(5), || system.count() >= 3).await);
-    let deleted = system_events(&system)
-        .into_iter()
-        .find(|e| e["hook"]["eventType"] == "account.deleted")
-        .expect("account.deleted");
+    let deleted = first_of_type(&system, "account.deleted").expect("account.deleted");
     assert_eq!(deleted["data"]["integrationAccountWebhookId"], "gone");
     assert_eq!(deleted["data"]["integrationAccountId"], "acc-gone");
     assert_eq!(deleted["data"]["workspaceId"], "ws");

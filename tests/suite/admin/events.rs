@@ -1,7 +1,7 @@
 //! The event log: the test endpoint, paging and filters, one event with every attempt,
 //! retries, event types and paused receivers.
 
-use super::*;
+use super::{api_listener, config, create, smoobu_event};
 use crate::common::admin::{call, get, listener_id, listener_path, poll, send, ALL};
 use crate::common::events::{event_path, first_status, listed_ids};
 use crate::common::{wait_until, Gateway, Receiver};
@@ -58,7 +58,16 @@ async fn events_page_filter_and_show_every_attempt() {
     let gw = Gateway::start(&config(&receiver.url("/cfg")));
     let made = create(&gw, &api_listener("acc-ev", &receiver.url("/api"))).await;
     let id = listener_id(&made);
-    // Three events fail (no retries in this config), then five succeed.
+    let ids = eight_events_three_failed(&gw, &receiver).await;
+    assert_listed_newest_first(&gw, &id, &ids).await;
+    assert_paged_and_filtered(&gw, &id, &ids).await;
+    assert_one_event_shows_every_attempt(&gw, &ids[0], &receiver.url("/api")).await;
+    assert_deleted_event_is_gone(&gw, &id, &ids[7]).await;
+}
+
+/// Sends eight events to the "acc-ev" listener, alternating two types; the receiver fails the
+/// first three (no retries in this config). Returns their ids, oldest first.
+async fn eight_events_three_failed(gw: &Gateway, receiver: &Receiver) -> Vec<String> {
     receiver.fail_next(3, 500);
     let mut ids = Vec::new();
     for i in 0..8 {
@@ -70,17 +79,24 @@ async fn events_page_filter_and_show_every_attempt() {
         } else {
             "updateReservation"
         };
-        let a = smoobu_event(&gw, "acc-ev", action).await;
+        let a = smoobu_event(gw, "acc-ev", action).await;
         ids.push(a.event_id());
     }
     assert!(wait_until(Duration::from_secs(5), || receiver.count() == 8).await);
-    let events = |q: &'static str| {
-        let path = format!("{}/events{q}", listener_path(&id));
-        let admin = gw.admin;
-        async move { get(admin, &path).await.json() }
-    };
+    ids
+}
+
+/// The listener's events page with query `q` (`""` or `"?…"`).
+async fn events(gw: &Gateway, listener: &str, q: &str) -> Value {
+    get(gw.admin, &format!("{}/events{q}", listener_path(listener)))
+        .await
+        .json()
+}
+
+/// Once nothing is pending: all eight, newest first, in the list shape.
+async fn assert_listed_newest_first(gw: &Gateway, id: &str, ids: &[String]) {
     // Wait until no delivery is pending any more.
-    let all = poll(gw.admin, &format!("{}/events", listener_path(&id)), |j| {
+    let all = poll(gw.admin, &format!("{}/events", listener_path(id)), |j| {
         j["events"]
             .as_array()
             .is_some_and(|e| e.len() == 8 && e.iter().all(|e| first_status(e) != "pending"))
@@ -88,7 +104,7 @@ async fn events_page_filter_and_show_every_attempt() {
     .await;
     assert_eq!(all["totalEventsCount"], 8);
     let listed: Vec<&str> = listed_ids(&all);
-    let mut newest_first = ids.clone();
+    let mut newest_first = ids.to_vec();
     newest_first.reverse();
     assert_eq!(listed, newest_first);
     let first = &all["events"][0];
@@ -105,39 +121,55 @@ async fn events_page_filter_and_show_every_attempt() {
     }
     assert!(first.get("payload").is_none() && first["deliveries"][0].get("attempts").is_none());
     assert_eq!(first["sourceIp"], "127.0.0.1");
+}
 
-    let page = events("?take=2&skip=1").await;
+/// take/skip, status and eventType filters, alone and together.
+async fn assert_paged_and_filtered(gw: &Gateway, id: &str, ids: &[String]) {
+    let mut newest_first = ids.to_vec();
+    newest_first.reverse();
+    let page = events(gw, id, "?take=2&skip=1").await;
     assert_eq!(page["totalEventsCount"], 8);
     let got: Vec<&str> = listed_ids(&page);
     assert_eq!(got, newest_first[1..3].to_vec());
 
-    let failed = events("?status=failed").await;
+    let failed = events(gw, id, "?status=failed").await;
     assert_eq!(failed["totalEventsCount"], 3);
     let got: Vec<&str> = listed_ids(&failed);
     assert_eq!(got, vec![ids[2].as_str(), ids[1].as_str(), ids[0].as_str()]);
-    assert_eq!(events("?status=succeeded").await["totalEventsCount"], 5);
-    assert_eq!(events("?status=pending").await["totalEventsCount"], 0);
-    let typed = events("?eventType=updateReservation").await;
+    assert_eq!(
+        events(gw, id, "?status=succeeded").await["totalEventsCount"],
+        5
+    );
+    assert_eq!(
+        events(gw, id, "?status=pending").await["totalEventsCount"],
+        0
+    );
+    let typed = events(gw, id, "?eventType=updateReservation").await;
     assert_eq!(typed["totalEventsCount"], 4);
     assert!(typed["events"]
         .as_array()
         .unwrap()
         .iter()
         .all(|e| e["eventType"] == "updateReservation"));
-    let both = events("?eventType=newReservation&status=failed&take=1").await;
+    let both = events(gw, id, "?eventType=newReservation&status=failed&take=1").await;
     assert_eq!(both["totalEventsCount"], 2);
     assert_eq!(both["events"].as_array().unwrap().len(), 1);
     assert_eq!(both["events"][0]["id"], ids[2].as_str());
-    assert_eq!(events("?status=bogus").await["code"], "invalid_request");
+    assert_eq!(
+        events(gw, id, "?status=bogus").await["code"],
+        "invalid_request"
+    );
     assert_eq!(
         get(gw.admin, &format!("{}/events", listener_path("nope")))
             .await
             .status,
         404
     );
+}
 
-    // One event: its JSON payload, its delivery and every attempt.
-    let e = get(gw.admin, &event_path(&ids[0])).await.json();
+/// One failed event: its JSON payload, its delivery and every attempt.
+async fn assert_one_event_shows_every_attempt(gw: &Gateway, event_id: &str, receiver_url: &str) {
+    let e = get(gw.admin, &event_path(event_id)).await.json();
     assert_eq!(
         e["payload"],
         json!({"action": "newReservation", "data": {"id": 1}})
@@ -147,7 +179,7 @@ async fn events_page_filter_and_show_every_attempt() {
     assert_eq!(d["attemptCount"], 1);
     assert_eq!(d["lastStatusCode"], 500);
     assert_eq!(d["nextAttemptAt"], Value::Null);
-    assert_eq!(d["receiverUrl"], receiver.url("/api"));
+    assert_eq!(d["receiverUrl"], receiver_url);
     let attempt = &d["attempts"][0];
     assert_eq!(attempt["attempt"], 1);
     assert_eq!(attempt["statusCode"], 500);
@@ -155,15 +187,20 @@ async fn events_page_filter_and_show_every_attempt() {
     assert!(attempt["durationMs"].is_i64());
     humantime::parse_rfc3339(attempt["startedAt"].as_str().unwrap()).unwrap();
     assert_eq!(get(gw.admin, "/api/v1/events/nope").await.status, 404);
+}
 
-    // Delete an event: gone, with its deliveries.
-    let a = call(gw.admin, "DELETE", &event_path(&ids[7]), ALL, "").await;
+/// Delete a succeeded event: gone, with its deliveries; a second delete is a 404.
+async fn assert_deleted_event_is_gone(gw: &Gateway, id: &str, event_id: &str) {
+    let a = call(gw.admin, "DELETE", &event_path(event_id), ALL, "").await;
     assert_eq!(a.status, 200);
-    assert_eq!(get(gw.admin, &event_path(&ids[7])).await.status, 404);
-    assert_eq!(events("").await["totalEventsCount"], 7);
-    assert_eq!(events("?status=succeeded").await["totalEventsCount"], 4);
+    assert_eq!(get(gw.admin, &event_path(event_id)).await.status, 404);
+    assert_eq!(events(gw, id, "").await["totalEventsCount"], 7);
     assert_eq!(
-        call(gw.admin, "DELETE", &event_path(&ids[7]), ALL, "")
+        events(gw, id, "?status=succeeded").await["totalEventsCount"],
+        4
+    );
+    assert_eq!(
+        call(gw.admin, "DELETE", &event_path(event_id), ALL, "")
             .await
             .status,
         404
@@ -179,7 +216,7 @@ async fn a_failed_delivery_retried_after_the_receiver_recovers_succeeds() {
     let event_id = smoobu_event(&gw, "acc-retry", "newReservation")
         .await
         .event_id();
-    let path = format!("/api/v1/events/{event_id}");
+    let path = event_path(&event_id);
     let e = poll(gw.admin, &path, |j| first_status(j) == "failed").await;
     assert_eq!(first_status(&e), "failed");
     // The receiver is fine now; retry.

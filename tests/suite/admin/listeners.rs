@@ -1,11 +1,35 @@
 //! The listener object: its seed-000 shape, masked secrets, create/update/delete, validation,
 //! file listeners, and what survives a restart.
 
-use super::*;
-use crate::common::admin::{call, get, listener_id, listener_path, send, ALL};
+use super::{api_listener, config, create, smoobu_event, SEED_ACCOUNT, SEED_LISTENER, SIGNING};
+use crate::common::admin::{
+    call, error_fields, error_for, get, listener_id, listener_path, send, ALL,
+};
 use crate::common::{post, wait_until, Gateway, Receiver};
 use serde_json::{json, Value};
 use std::time::Duration;
+
+/// Every secret the file listener holds; none may ever come back.
+const CONFIG_SECRETS: [&str; 6] = [
+    "config-header-secret",
+    "config-basic-password",
+    "config-verify-secret",
+    "config-receiver-auth",
+    "config-oauth-secret",
+    "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+];
+
+/// The JSON type name of a value, as the shape checks spell it.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
 
 #[tokio::test]
 async fn a_listener_has_the_seed_000_shape_field_by_field() {
@@ -20,6 +44,30 @@ async fn a_listener_has_the_seed_000_shape_field_by_field() {
     let list = list.as_array().expect("an array");
     assert_eq!(list.len(), 1, "only the listeners of that account");
     let l = &list[0];
+    assert_seed_000_types(l);
+    assert_seed_listener_values(l);
+    assert_receiver_shape(&l["receivers"][0]);
+    // One listener alone has the same shape.
+    let one = get(gw.admin, &listener_path(SEED_LISTENER)).await.json();
+    assert_eq!(&one, l);
+    assert_eq!(get(gw.admin, &listener_path("nope")).await.status, 404);
+    // All listeners without the parameter; take/skip page them.
+    let all = get(gw.admin, &listener_path("")).await.json();
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    let page = get(gw.admin, &format!("{}?take=1&skip=1", listener_path("")))
+        .await
+        .json();
+    assert_eq!(page[0]["integrationAccountWebhookId"], "cfg-smoobu");
+    assert_eq!(
+        get(gw.admin, &format!("{}?take=x", listener_path("")))
+            .await
+            .status,
+        400
+    );
+}
+
+/// Every field of the seed-000 shape (and ours) has its JSON type.
+fn assert_seed_000_types(l: &Value) {
     let expect = [
         ("integrationAccountWebhookId", "string"),
         ("name", "string"),
@@ -44,6 +92,10 @@ async fn a_listener_has_the_seed_000_shape_field_by_field() {
     for (field, t) in expect {
         assert_eq!(kind(&l[field]), t, "{field}: {}", l[field]);
     }
+}
+
+/// The file listener's values, field by field.
+fn assert_seed_listener_values(l: &Value) {
     assert_eq!(l["integrationAccountWebhookId"], SEED_LISTENER);
     assert_eq!(l["name"], "test-hostaway");
     assert_eq!(l["enabled"], true);
@@ -73,7 +125,10 @@ async fn a_listener_has_the_seed_000_shape_field_by_field() {
     humantime::parse_rfc3339(created).expect("createdAt is RFC 3339");
     assert!(created.ends_with('Z'));
     assert_eq!(l["createdAt"], l["updatedAt"], "never changed since loaded");
-    let r = &l["receivers"][0];
+}
+
+/// A receiver's fields and types.
+fn assert_receiver_shape(r: &Value) {
     for (field, t) in [
         ("url", "string"),
         ("headers", "object"),
@@ -88,23 +143,6 @@ async fn a_listener_has_the_seed_000_shape_field_by_field() {
     }
     assert_eq!(r["format"], "raw");
     assert_eq!(r["headers"]["x-env"], "test");
-    // One listener alone has the same shape.
-    let one = get(gw.admin, &listener_path(SEED_LISTENER)).await.json();
-    assert_eq!(&one, l);
-    assert_eq!(get(gw.admin, &listener_path("nope")).await.status, 404);
-    // All listeners without the parameter; take/skip page them.
-    let all = get(gw.admin, &listener_path("")).await.json();
-    assert_eq!(all.as_array().unwrap().len(), 2);
-    let page = get(gw.admin, &format!("{}?take=1&skip=1", listener_path("")))
-        .await
-        .json();
-    assert_eq!(page[0]["integrationAccountWebhookId"], "cfg-smoobu");
-    assert_eq!(
-        get(gw.admin, &format!("{}?take=x", listener_path("")))
-            .await
-            .status,
-        400
-    );
 }
 
 #[tokio::test]
@@ -308,12 +346,7 @@ async fn create_validates_like_check_and_lists_every_problem() {
     assert_eq!(a.status, 400);
     let j = a.json();
     assert_eq!(j["code"], "invalid_request");
-    let fields: Vec<&str> = j["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields: Vec<&str> = error_fields(&j);
     for f in [
         "unknownField",
         "enabled",
@@ -328,12 +361,7 @@ async fn create_validates_like_check_and_lists_every_problem() {
         assert!(fields.contains(&f), "{f} missing from {fields:?}");
     }
     // The private address is refused for the reason `check` gives.
-    let url_error = j["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["field"] == "receivers[0].url")
-        .unwrap();
+    let url_error = error_for(&j, "receivers[0].url");
     assert!(url_error["message"]
         .as_str()
         .unwrap()

@@ -15,16 +15,6 @@ pub(super) const SIGNING: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 pub(super) const SEED_LISTENER: &str = "dd543113-d904-4ea5-9d3c-97cad062826a";
 pub(super) const SEED_ACCOUNT: &str = "6eabebf8-d74c-4175-ae60-df798e62aeec";
 
-/// Every secret the file listener holds; none may ever come back.
-pub(super) const CONFIG_SECRETS: [&str; 6] = [
-    "config-header-secret",
-    "config-basic-password",
-    "config-verify-secret",
-    "config-receiver-auth",
-    "config-oauth-secret",
-    "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-];
-
 pub(super) fn config(receiver: &str) -> String {
     format!(
         r#"
@@ -82,17 +72,6 @@ pub(super) fn api_listener(account: &str, receiver: &str) -> Value {
         "eventSubscription": {"newReservation": true, "updateReservation": true},
         "receivers": [{"url": receiver, "signingSecret": SIGNING, "authorization": "Bearer api-receiver-auth"}]
     })
-}
-
-pub(super) fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 pub(super) async fn create(gw: &Gateway, body: &Value) -> Value {

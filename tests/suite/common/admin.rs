@@ -102,3 +102,23 @@ pub async fn poll(
     }
     last
 }
+
+/// The `field` of every entry of a 400 answer's `errors`, in order.
+pub fn error_fields(answer: &serde_json::Value) -> Vec<&str> {
+    answer["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect()
+}
+
+/// The first entry of a 400 answer's `errors` about `field`.
+pub fn error_for<'a>(answer: &'a serde_json::Value, field: &str) -> &'a serde_json::Value {
+    answer["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["field"] == field)
+        .unwrap()
+}

@@ -48,6 +48,19 @@ pub async fn post(
     .await
 }
 
+/// GETs `path` from 127.0.0.1 without credentials (health, readiness, metrics).
+pub async fn get_open(addr: SocketAddr, path: &str) -> Answer {
+    post_from(
+        "127.0.0.1".parse().unwrap(),
+        addr,
+        "GET",
+        path,
+        &[],
+        Bytes::new(),
+    )
+    .await
+}
+
 /// Sends one request from a chosen local address.
 pub async fn post_from(
     source: IpAddr,

@@ -10,7 +10,7 @@ pub mod ports;
 pub mod receiver;
 pub mod store;
 
-pub use client::{post, post_from, Answer};
+pub use client::{get_open, post, post_from, Answer};
 pub use gateway::Gateway;
 pub use receiver::Receiver;
 

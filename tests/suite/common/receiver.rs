@@ -107,6 +107,14 @@ impl Receiver {
         self.state.got.lock().unwrap().clone()
     }
 
+    /// The distinct `webhook-id`s received (one per event, however often it was sent).
+    pub fn webhook_ids(&self) -> std::collections::HashSet<String> {
+        self.received()
+            .iter()
+            .map(|r| r.header("webhook-id"))
+            .collect()
+    }
+
     pub fn count(&self) -> usize {
         self.state.got.lock().unwrap().len()
     }

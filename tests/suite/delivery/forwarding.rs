@@ -54,11 +54,7 @@ async fn duplicate_github_deliveries_are_delivered_once_also_across_a_restart() 
     // The SIGKILL may fall between sending the first copy and recording it: then it is sent
     // once more after the restart (at least once, same webhook-id). The duplicate request
     // itself must never become a second event.
-    let ids: std::collections::HashSet<String> = receiver
-        .received()
-        .iter()
-        .map(|r| r.header("webhook-id"))
-        .collect();
+    let ids = receiver.webhook_ids();
     assert_eq!(ids.len(), 1, "the duplicate became a delivery of its own");
     assert!(ids.contains(first["eventId"].as_str().unwrap()));
 }

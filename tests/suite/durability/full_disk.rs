@@ -3,7 +3,7 @@
 //!
 //! SQLite-only: the disk that fills up is the one holding the SQLite file.
 
-use crate::common::{post, wait_until, Gateway, Receiver};
+use crate::common::{get_open, post, wait_until, Gateway, Receiver};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -53,17 +53,7 @@ fn config(db: &Path, receiver: &str) -> String {
 }
 
 async fn ready(gw: &Gateway) -> u16 {
-    crate::common::post_from(
-        "127.0.0.1".parse().unwrap(),
-        gw.admin,
-        "GET",
-        "/readyz",
-        &[],
-        bytes::Bytes::new(),
-    )
-    .await
-    .status
-    .as_u16()
+    get_open(gw.admin, "/readyz").await.status.as_u16()
 }
 
 async fn ingest(gw: &Gateway, n: u32) -> crate::common::Answer {

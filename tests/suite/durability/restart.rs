@@ -39,13 +39,6 @@ async fn send_events(gw: &Gateway, n: usize) -> HashSet<String> {
     ids
 }
 
-fn delivered_ids(r: &Receiver) -> HashSet<String> {
-    r.received()
-        .iter()
-        .map(|x| x.header("webhook-id"))
-        .collect()
-}
-
 #[tokio::test]
 async fn two_hundred_events_survive_sigkill_and_arrive_after_restart() {
     let addr = free_port();
@@ -56,14 +49,14 @@ async fn two_hundred_events_survive_sigkill_and_arrive_after_restart() {
     let gw2 = gw.restart();
     let receiver = Receiver::start_on(addr, 0).await;
     assert!(
-        wait_until(Duration::from_secs(30), || delivered_ids(&receiver).len()
+        wait_until(Duration::from_secs(30), || receiver.webhook_ids().len()
             >= 200)
         .await,
         "only {} of 200 arrived",
-        delivered_ids(&receiver).len()
+        receiver.webhook_ids().len()
     );
     assert_eq!(
-        delivered_ids(&receiver),
+        receiver.webhook_ids(),
         ids,
         "every acknowledged event arrives, with its webhook-id"
     );
@@ -85,9 +78,9 @@ async fn sigterm_exits_zero_and_loses_nothing() {
     let receiver = Receiver::start_on(addr, 0).await;
     let _gw2 = gw.restart();
     assert!(
-        wait_until(Duration::from_secs(30), || delivered_ids(&receiver).len()
+        wait_until(Duration::from_secs(30), || receiver.webhook_ids().len()
             >= 50)
         .await
     );
-    assert_eq!(delivered_ids(&receiver), ids);
+    assert_eq!(receiver.webhook_ids(), ids);
 }
