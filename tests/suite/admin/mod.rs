@@ -6,6 +6,8 @@ mod events;
 mod listeners;
 mod paging;
 mod reload;
+mod secrets;
+mod shape;
 
 use crate::common::admin::{listener_path, send, TOKENS};
 use crate::common::{post, Gateway};
