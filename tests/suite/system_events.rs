@@ -21,7 +21,7 @@ fn first_of_type(r: &Receiver, event_type: &str) -> Option<serde_json::Value> {
 }
 
 fn assert_seed_001_shape(e: &serde_json::Value, event_type: &str, result: &str) {
-    assert_eq!(e["hook"]["eventType"], event_type);
+    assert_eq!(e["hook"]["eventType"], event_type, "{e}");
     assert_eq!(e["hook"]["source"], "HOOKGATE");
     assert_eq!(e["hook"]["id"].as_str().unwrap().len(), 36);
     assert!(e["hook"]["timeStamp"].as_str().unwrap().ends_with('Z'));
