@@ -62,10 +62,10 @@ struct Recorded {
 
 type Log = Arc<Mutex<Vec<Recorded>>>;
 
-/// A stand-in gateway on an ephemeral port: records every request and answers `status` with
+/// A stand-in gateway on a loopback port: records every request and answers `status` with
 /// `answer`. Returns its base URL.
 async fn recorder(status: u16, answer: &'static str) -> (String, Log) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = crate::common::ports::listen().await;
     let base = format!("http://{}", listener.local_addr().unwrap());
     let log: Log = Arc::default();
     let shared = log.clone();

@@ -52,9 +52,14 @@ impl Receiver {
         Self::start_on("127.0.0.1:0".parse().unwrap(), 0).await
     }
 
-    /// Starts on `addr`, answering 500 to the first `fail_first` requests.
+    /// Starts on `addr` (port 0: any free port), answering 500 to the first `fail_first` requests.
     pub async fn start_on(addr: SocketAddr, fail_first: u64) -> Receiver {
-        let listener = TcpListener::bind(addr).await.expect("bind receiver");
+        // Port 0 means any port: one of the suite's own range (see `ports`).
+        let listener = if addr.port() == 0 {
+            super::ports::listen().await
+        } else {
+            TcpListener::bind(addr).await.expect("bind receiver")
+        };
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(State {
             fail_first: AtomicU64::new(fail_first),

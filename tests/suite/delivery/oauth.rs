@@ -22,7 +22,7 @@ struct TokenServer {
 }
 
 async fn token_server() -> TokenServer {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = crate::common::ports::listen().await;
     let addr = listener.local_addr().unwrap();
     let issued = Arc::new(AtomicU64::new(0));
     let requests = Arc::new(Mutex::new(Vec::new()));
