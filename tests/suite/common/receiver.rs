@@ -52,9 +52,14 @@ impl Receiver {
         Self::start_on("127.0.0.1:0".parse().unwrap(), 0).await
     }
 
-    /// Starts on `addr`, answering 500 to the first `fail_first` requests.
+    /// Starts on `addr` (port 0: any free port), answering 500 to the first `fail_first` requests.
     pub async fn start_on(addr: SocketAddr, fail_first: u64) -> Receiver {
-        let listener = TcpListener::bind(addr).await.expect("bind receiver");
+        // Port 0 means any port: one of the suite's own range (see `ports`).
+        let listener = if addr.port() == 0 {
+            super::ports::listen().await
+        } else {
+            TcpListener::bind(addr).await.expect("bind receiver")
+        };
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(State {
             fail_first: AtomicU64::new(fail_first),
@@ -105,6 +110,14 @@ impl Receiver {
 
     pub fn received(&self) -> Vec<Received> {
         self.state.got.lock().unwrap().clone()
+    }
+
+    /// The distinct `webhook-id`s received (one per event, however often it was sent).
+    pub fn webhook_ids(&self) -> std::collections::HashSet<String> {
+        self.received()
+            .iter()
+            .map(|r| r.header("webhook-id"))
+            .collect()
     }
 
     pub fn count(&self) -> usize {

@@ -1,10 +1,8 @@
 //! Live reconfiguration: `listeners.toml` read again on SIGHUP (and on change), atomically, with
 //! API listeners, rate-limit state and pending deliveries kept; a broken file changes nothing.
 
-mod common;
-
-use common::admin::{get, listener_path, send, TOKENS};
-use common::{post, wait_until, Gateway, Receiver};
+use crate::common::admin::{get, listener_path, send, TOKENS};
+use crate::common::{post, wait_until, Gateway, Receiver};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -12,7 +10,7 @@ fn file(receiver: &str, extra: &str) -> String {
     format!(
         r#"
 [store]
-url = "sqlite://{{DB}}"
+url = "{{STORE}}"
 
 [delivery]
 allow_targets = ["127.0.0.0/8"]
@@ -43,10 +41,9 @@ provider = "smoobu"
 account_id = "acc-b"
 "#;
 
-/// Rewrites the gateway's config file (with its database path filled in).
+/// Rewrites the gateway's config file (with its store URL filled in).
 fn rewrite(gw: &Gateway, text: &str) {
-    let text = text.replace("{DB}", &gw.db().display().to_string());
-    std::fs::write(&gw.config, text).unwrap();
+    gw.rewrite_config(text);
 }
 
 async fn status(gw: &Gateway, account: &str) -> u16 {

@@ -1,8 +1,6 @@
 //! SPEC section 4: what receivers get — exact bytes, headers, signatures, retries.
 
-mod common;
-
-use common::{post, wait_until, Gateway, Receiver};
+use crate::common::{post, wait_until, Gateway, Receiver};
 use std::time::Duration;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -11,7 +9,7 @@ fn config(receivers: &[String], extra_receiver: &str) -> String {
     let mut text = String::from(
         r#"
 [store]
-url = "sqlite://{DB}"
+url = "{STORE}"
 
 [delivery]
 allow_targets = ["127.0.0.0/8"]
@@ -48,7 +46,7 @@ async fn receiver_gets_the_exact_bytes_and_the_spec_headers() {
     )
     .await;
     assert_eq!(a.json()["status"], "accepted");
-    let event_id = a.json()["eventId"].as_str().unwrap().to_string();
+    let event_id = a.event_id();
     assert!(wait_until(Duration::from_secs(5), || receiver.count() == 1).await);
     let got = &receiver.received()[0];
     assert_eq!(got.body, body.as_bytes(), "the body changed on the way");
@@ -85,7 +83,7 @@ async fn a_receiver_that_fails_twice_gets_the_event_on_attempt_three() {
         r#"{"event":"reservation.updated"}"#,
     )
     .await;
-    let event_id = a.json()["eventId"].as_str().unwrap().to_string();
+    let event_id = a.event_id();
     assert!(
         wait_until(Duration::from_secs(10), || receiver.count() >= 3).await,
         "got {}",
@@ -165,7 +163,7 @@ async fn envelope_format_wraps_the_payload() {
         r#"{"event":"reservation.created","data":{"id":5}}"#,
     )
     .await;
-    let event_id = a.json()["eventId"].as_str().unwrap().to_string();
+    let event_id = a.event_id();
     assert!(wait_until(Duration::from_secs(5), || receiver.count() == 1).await);
     let got: serde_json::Value = serde_json::from_slice(&receiver.received()[0].body).unwrap();
     assert_eq!(got["data"]["data"]["id"], 5);

@@ -20,6 +20,11 @@ impl Answer {
         serde_json::from_slice(&self.body).unwrap_or_else(|_| panic!("not JSON: {:?}", self.body))
     }
 
+    /// The `eventId` of an accepted request.
+    pub fn event_id(&self) -> String {
+        self.json()["eventId"].as_str().unwrap().to_string()
+    }
+
     pub fn code(&self) -> String {
         self.json()["code"].as_str().unwrap_or("").to_string()
     }
@@ -39,6 +44,19 @@ pub async fn post(
         path,
         headers,
         body.into(),
+    )
+    .await
+}
+
+/// GETs `path` from 127.0.0.1 without credentials (health, readiness, metrics).
+pub async fn get_open(addr: SocketAddr, path: &str) -> Answer {
+    post_from(
+        "127.0.0.1".parse().unwrap(),
+        addr,
+        "GET",
+        path,
+        &[],
+        Bytes::new(),
     )
     .await
 }

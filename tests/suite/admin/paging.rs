@@ -1,13 +1,14 @@
 //! How fast the event log pages with a million events in the store. Seeds the store directly
 //! (the real ingest path, no HTTP), then times pages through the management API.
 //!
+//! SQLite-only: it seeds a SQLite file in-process.
+//!
 //! Ignored by default (it takes a while and a few hundred MB of disk); run it with
-//! `cargo test --release --test admin_paging -- --ignored --nocapture`.
+//! `cargo test --release --test suite -- --ignored --nocapture paging`.
 
-mod common;
-
-use common::admin::{get, TOKENS};
-use common::Gateway;
+use crate::common::admin::{get, TOKENS};
+use crate::common::events::event_path;
+use crate::common::Gateway;
 use hookgate::store::{NewEvent, Store, StoredEvent};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -150,7 +151,7 @@ async fn paging_a_million_events() {
         );
     }
     let one = page_one(&gw).await;
-    let (median, _) = time(gw.admin, &format!("/api/v1/events/{one}"), 5).await;
+    let (median, _) = time(gw.admin, &event_path(&one), 5).await;
     eprintln!(
         "GET /api/v1/events/{{id}}  median {:.1} ms",
         median.as_secs_f64() * 1000.0

@@ -77,3 +77,48 @@ pub fn listener_path(id: &str) -> String {
         format!("/api/v1/integration_account_webhook/{id}")
     }
 }
+
+/// The `integrationAccountWebhookId` of a listener object.
+pub fn listener_id(listener: &serde_json::Value) -> String {
+    listener["integrationAccountWebhookId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// GETs `path` until `done` holds for its JSON (5 s at most) and returns the last answer.
+pub async fn poll(
+    admin: SocketAddr,
+    path: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let mut last = serde_json::Value::Null;
+    for _ in 0..100 {
+        last = get(admin, path).await.json();
+        if done(&last) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    last
+}
+
+/// The `field` of every entry of a 400 answer's `errors`, in order.
+pub fn error_fields(answer: &serde_json::Value) -> Vec<&str> {
+    answer["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect()
+}
+
+/// The first entry of a 400 answer's `errors` about `field`.
+pub fn error_for<'a>(answer: &'a serde_json::Value, field: &str) -> &'a serde_json::Value {
+    answer["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["field"] == field)
+        .unwrap()
+}

@@ -1,9 +1,8 @@
-//! The whole fixtures folder, replayed against a gateway running the shipped listeners.toml,
+//! SPEC section 8: the whole fixtures folder, replayed against a gateway running the shipped listeners.toml,
 //! is accepted (or filtered where the example config says so): every signature verifies.
 
-mod common;
-
-use common::Gateway;
+use crate::common::store::store_url;
+use crate::common::Gateway;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
@@ -12,7 +11,7 @@ use std::sync::Arc;
 fn replaying_every_fixture_against_the_shipped_config_succeeds() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let dir = Arc::new(tempfile::tempdir().unwrap());
-    let store = format!("sqlite://{}", dir.path().join("hookgate.db").display());
+    let store = store_url(dir.path());
     let gw = Gateway::launch(
         dir.clone(),
         root.join("listeners.toml"),

@@ -1,21 +1,17 @@
-//! Black-box tests of `hookgate sink` and `hookgate replay`: they run the real binary on
-//! loopback ports and talk to it over HTTP, as a user would.
+//! `hookgate replay`: signs and authenticates fixtures like the provider, walks folders, sends
+//! raw bodies, and exits 1 when the gateway refuses.
 
+use super::{now, BIN};
 use hookgate::signature::{self, Scheme};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{HeaderMap, Request, Response, StatusCode};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::process::Output;
+use std::sync::{Arc, Mutex};
 
-const BIN: &str = env!("CARGO_BIN_EXE_hookgate");
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 /// base64("hostaway:pw-123"), the Basic credentials in CONFIG.
 const HOSTAWAY_BASIC: &str = "Basic aG9zdGF3YXk6cHctMTIz";
 const ACCEPTED: &str = r#"{"status":"accepted","eventId":"x","deliveries":1}"#;
@@ -51,143 +47,10 @@ account_id = "shop#1"
 required_headers = { "X-Api-Key" = "key-456" }
 "#;
 
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
-fn now() -> i64 {
-    UNIX_EPOCH.elapsed().unwrap().as_secs() as i64
-}
-
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join(rel)
-}
-
-/// Kills the child when dropped, so a failed assertion leaves no sink running.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `hookgate sink` with `args`; its stdout lines arrive on the channel.
-fn start_sink(args: &[&str]) -> (Running, mpsc::Receiver<String>) {
-    let mut child = Command::new(BIN)
-        .arg("sink")
-        .args(args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start hookgate sink");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    // A thread keeps draining the pipe, so the sink never blocks on a full one.
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(line);
-        }
-    });
-    (Running(child), rx)
-}
-
-/// The lines read until one satisfies `done`; panics after 10 s.
-fn read_until(lines: &mpsc::Receiver<String>, done: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut seen = String::new();
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = lines
-            .recv_timeout(left)
-            .unwrap_or_else(|_| panic!("no match in:\n{seen}"));
-        seen.push_str(&line);
-        seen.push('\n');
-        if done(&line) {
-            return seen;
-        }
-    }
-}
-
-/// POSTs `body` with `headers` and returns the status.
-async fn post(url: &str, headers: &[(&str, String)], body: &'static [u8]) -> u16 {
-    let client = Client::builder(TokioExecutor::new()).build_http();
-    let mut req = Request::post(url);
-    for (name, value) in headers {
-        req = req.header(*name, value);
-    }
-    let req = req.body(Full::new(Bytes::from_static(body))).unwrap();
-    let resp = client.request(req).await.expect("sink answers");
-    resp.status().as_u16()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sink_fails_first_on_purpose_and_checks_signatures() {
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let args = ["--listen", &listen, "--fail-first", "1", "--secret", SECRET];
-    let (mut sink, lines) = start_sink(&args);
-    read_until(&lines, |l| l.contains("sink listening on"));
-
-    let url = format!("http://{listen}/hooks/test");
-    let body: &[u8] = br#"{"type":"user.created","data":{"id":1}}"#;
-    let (id, ts) = ("msg_sink_test_1", now());
-    let signed = |secret: &str| {
-        let sig = signature::sign_standard_webhooks(secret, id, ts, body).unwrap();
-        let content_type = "application/json".to_string();
-        [
-            ("content-type", content_type),
-            ("webhook-id", id.to_string()),
-            ("webhook-timestamp", ts.to_string()),
-            ("webhook-signature", sig),
-        ]
-    };
-    assert_eq!(
-        post(&url, &signed(SECRET), body).await,
-        503,
-        "failed on purpose"
-    );
-    assert_eq!(
-        post(&url, &signed(SECRET), body).await,
-        200,
-        "then the default status"
-    );
-    let wrong = signed("whsec_b3RoZXIga2V5");
-    assert_eq!(post(&url, &wrong, body).await, 401, "a wrong signature");
-
-    let out = read_until(&lines, |l| l.contains("INVALID"));
-    assert!(out.contains(id), "the webhook-id is printed:\n{out}");
-    assert!(out.contains("signature: ok"), "{out}");
-    assert!(
-        out.contains("\"user.created\""),
-        "the body is printed:\n{out}"
-    );
-
-    // SIGTERM is a clean stop.
-    let pid = sink.0.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = sink.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the sink did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "exit status {status:?}");
 }
 
 /// One request as the recorder saw it.
@@ -199,10 +62,10 @@ struct Recorded {
 
 type Log = Arc<Mutex<Vec<Recorded>>>;
 
-/// A stand-in gateway on an ephemeral port: records every request and answers `status` with
+/// A stand-in gateway on a loopback port: records every request and answers `status` with
 /// `answer`. Returns its base URL.
 async fn recorder(status: u16, answer: &'static str) -> (String, Log) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = crate::common::ports::listen().await;
     let base = format!("http://{}", listener.local_addr().unwrap());
     let log: Log = Arc::default();
     let shared = log.clone();

@@ -1,5 +1,6 @@
 //! The real `hookgate serve` binary in a temporary directory.
 
+use super::store::{sqlite_file, store_url};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,26 +14,23 @@ pub struct Gateway {
     pub config: PathBuf,
     pub public: SocketAddr,
     pub admin: SocketAddr,
+    /// The store URL `start` put in place of `{STORE}`.
+    pub store: String,
     pub logs: Arc<Mutex<Vec<String>>>,
     child: Option<Child>,
 }
 
 impl Gateway {
-    /// Writes `config` (with `{DB}` replaced by a temp database path) and starts the gateway.
+    /// Writes `config` (with `{STORE}` replaced by the test store's URL) and starts the gateway.
     pub fn start(config: &str) -> Gateway {
-        let dir = Arc::new(tempfile::tempdir().unwrap());
-        let path = dir.path().join("listeners.toml");
-        let db = dir.path().join("hookgate.db");
-        std::fs::write(&path, config.replace("{DB}", &db.display().to_string())).unwrap();
-        Self::launch(dir, path, &[])
+        Self::start_with(config, &[])
     }
 
     /// Like `start`, with extra command-line flags.
     pub fn start_with(config: &str, extra: &[&str]) -> Gateway {
         let dir = Arc::new(tempfile::tempdir().unwrap());
         let path = dir.path().join("listeners.toml");
-        let db = dir.path().join("hookgate.db");
-        std::fs::write(&path, config.replace("{DB}", &db.display().to_string())).unwrap();
+        std::fs::write(&path, config.replace("{STORE}", &store_url(dir.path()))).unwrap();
         Self::launch(dir, path, extra)
     }
 
@@ -82,6 +80,7 @@ impl Gateway {
         Gateway {
             public: field("public"),
             admin: field("admin"),
+            store: store_url(dir.path()),
             dir,
             config,
             logs,
@@ -94,9 +93,14 @@ impl Gateway {
         Self::launch(self.dir.clone(), self.config.clone(), &[])
     }
 
-    /// The SQLite file written by `start` configs that use `{DB}`.
+    /// The SQLite file of `store` (when the suite runs on SQLite).
     pub fn db(&self) -> PathBuf {
-        self.dir.path().join("hookgate.db")
+        sqlite_file(self.dir.path())
+    }
+
+    /// Writes the config file again, with `{STORE}` filled in as `start` does.
+    pub fn rewrite_config(&self, text: &str) {
+        std::fs::write(&self.config, text.replace("{STORE}", &self.store)).unwrap();
     }
 
     pub fn url(&self, tail: &str) -> String {

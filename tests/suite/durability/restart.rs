@@ -1,8 +1,7 @@
 //! Nothing acknowledged is lost: across SIGKILL, and across a graceful stop.
 
-mod common;
-
-use common::{post, wait_until, Gateway, Receiver};
+use crate::common::ports::free_port;
+use crate::common::{post, wait_until, Gateway, Receiver};
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -11,7 +10,7 @@ fn config(receiver: SocketAddr) -> String {
     format!(
         r#"
 [store]
-url = "sqlite://{{DB}}"
+url = "{{STORE}}"
 
 [delivery]
 allow_targets = ["127.0.0.0/8"]
@@ -29,30 +28,15 @@ url = "http://{receiver}/in"
     )
 }
 
-/// A port that is free now (nothing listens there until the test starts a receiver on it).
-fn free_port() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
 async fn send_events(gw: &Gateway, n: usize) -> HashSet<String> {
     let mut ids = HashSet::new();
     for i in 0..n {
         let body = format!(r#"{{"action":"newReservation","data":{{"id":{i}}}}}"#);
         let a = post(gw.public, &gw.url("smoobu/acc"), &[], body).await;
         assert_eq!(a.status, 200);
-        ids.insert(a.json()["eventId"].as_str().unwrap().to_string());
+        ids.insert(a.event_id());
     }
     ids
-}
-
-fn delivered_ids(r: &Receiver) -> HashSet<String> {
-    r.received()
-        .iter()
-        .map(|x| x.header("webhook-id"))
-        .collect()
 }
 
 #[tokio::test]
@@ -65,14 +49,14 @@ async fn two_hundred_events_survive_sigkill_and_arrive_after_restart() {
     let gw2 = gw.restart();
     let receiver = Receiver::start_on(addr, 0).await;
     assert!(
-        wait_until(Duration::from_secs(30), || delivered_ids(&receiver).len()
+        wait_until(Duration::from_secs(30), || receiver.webhook_ids().len()
             >= 200)
         .await,
         "only {} of 200 arrived",
-        delivered_ids(&receiver).len()
+        receiver.webhook_ids().len()
     );
     assert_eq!(
-        delivered_ids(&receiver),
+        receiver.webhook_ids(),
         ids,
         "every acknowledged event arrives, with its webhook-id"
     );
@@ -94,9 +78,9 @@ async fn sigterm_exits_zero_and_loses_nothing() {
     let receiver = Receiver::start_on(addr, 0).await;
     let _gw2 = gw.restart();
     assert!(
-        wait_until(Duration::from_secs(30), || delivered_ids(&receiver).len()
+        wait_until(Duration::from_secs(30), || receiver.webhook_ids().len()
             >= 50)
         .await
     );
-    assert_eq!(delivered_ids(&receiver), ids);
+    assert_eq!(receiver.webhook_ids(), ids);
 }

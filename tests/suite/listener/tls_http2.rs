@@ -1,9 +1,7 @@
 //! The public listener speaks TLS (rustls, HTTP/2 and HTTP/1.1 by ALPN) and cleartext HTTP/2.
 
-mod common;
-
+use crate::common::{wait_until, Gateway, Receiver};
 use bytes::Bytes;
-use common::{wait_until, Gateway, Receiver};
 use http::Request;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -12,7 +10,7 @@ use std::time::Duration;
 
 fn config(receiver: &str, tls: &str) -> String {
     format!(
-        "[server]\n{tls}\n[store]\nurl = \"sqlite://{{DB}}\"\n[delivery]\nallow_targets = [\"127.0.0.0/8\"]\n[[listener]]\nid = \"l\"\nprovider = \"smoobu\"\naccount_id = \"a\"\n[[listener.receiver]]\nurl = \"{receiver}\"\n"
+        "[server]\n{tls}\n[store]\nurl = \"{{STORE}}\"\n[delivery]\nallow_targets = [\"127.0.0.0/8\"]\n[[listener]]\nid = \"l\"\nprovider = \"smoobu\"\naccount_id = \"a\"\n[[listener.receiver]]\nurl = \"{receiver}\"\n"
     )
 }
 

@@ -1,4 +1,6 @@
 //! The write-ahead log under sustained load: it must start over instead of growing without end.
+//!
+//! SQLite-only: it opens the SQLite store in-process and reads the WAL file itself.
 
 use bytes::Bytes;
 use hookgate::store::{NewEvent, Store, StoredEvent};

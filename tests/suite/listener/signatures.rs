@@ -1,14 +1,12 @@
 //! Inbound provider signatures through the real gateway: each scheme accepts the provider's
 //! signature and refuses a wrong one, a stale timestamp and a missing header.
 
-mod common;
-
-use common::{post, Gateway};
+use crate::common::{post, Gateway};
 use hookgate::signature::{self, Scheme};
 
 const CONFIG: &str = r#"
 [store]
-url = "sqlite://{DB}"
+url = "{STORE}"
 
 [provider.acme]
 event_type = "body:/event"

@@ -1,0 +1,14 @@
+//! The black-box suite: the real `hookgate` binary driven over HTTP, one module per section of
+//! the contract (SPEC.md), linked as a single test binary.
+
+mod common;
+
+mod admin;
+mod cli;
+mod config;
+mod delivery;
+mod durability;
+mod fixtures;
+mod listener;
+mod operations;
+mod system_events;
