@@ -5,6 +5,7 @@ pub mod client;
 mod dispatcher;
 pub mod health;
 pub mod oauth;
+pub mod outcome;
 pub mod request;
 pub mod retry;
 
