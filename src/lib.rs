@@ -10,8 +10,7 @@
 
 pub mod admin;
 pub mod app;
-pub mod check;
-pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod delivery;
 pub mod health;
@@ -22,11 +21,8 @@ pub mod memory;
 pub mod metrics;
 pub mod netguard;
 pub mod registry;
-pub mod replay;
 pub mod retention;
-pub mod serve;
 pub mod server;
 pub mod signature;
-pub mod sink;
 pub mod store;
 pub mod system_events;

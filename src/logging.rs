@@ -1,8 +1,14 @@
 //! Log setup: `tracing` to stderr, filtered by `RUST_LOG`, as text or one JSON object per line.
 
-use crate::cli::LogFormat;
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
+
+/// How log lines look (`--log-format`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
 
 /// Installs the subscriber. Lines are formatted where they happen and written by a thread of
 /// their own, through a buffer flushed whenever no more lines are waiting: one request logs

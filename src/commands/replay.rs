@@ -2,11 +2,13 @@
 //! Basic auth, required headers and provider signature that the config holds for each
 //! fixture's listener, so a fixture passes the checks the way the real provider's request would.
 
-use crate::cli::ReplayArgs;
+use super::cli::ReplayArgs;
+use super::AlreadyReported;
 use crate::config::{Config, ListenerSpec};
 use crate::delivery::client::error_chain;
 use crate::http_util::Body;
 use crate::signature::{self, Scheme};
+use anyhow::{anyhow, bail};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use bytes::Bytes;
@@ -63,25 +65,24 @@ fn failed(detail: impl Into<String>) -> Outcome {
     Outcome(Kind::Failed, "ERR".into(), detail.into())
 }
 
-/// Runs `hookgate replay`; Err("") after printing when any fixture failed.
-pub fn run(args: ReplayArgs) -> Result<(), String> {
-    let config = crate::config::load(&crate::config::default_path(args.config))
-        .map_err(|e| e.to_string())?;
+/// Runs `hookgate replay`; `AlreadyReported` after printing when any fixture failed.
+pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
+    let config = crate::config::load(&crate::config::default_path(args.config))?;
     let files = collect(&args.fixtures)?;
     if files.is_empty() {
-        return Err("no fixture files (*.json) found".into());
+        bail!("no fixture files (*.json) found");
     }
     let base = args.url.unwrap_or_else(|| default_base(&config));
     // Catch a mistyped --url once instead of once per fixture.
     let base = match Url::parse(&base) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && !url.cannot_be_a_base() => url,
-        _ => return Err(format!("--url {base}: not an http(s) URL")),
+        _ => bail!("--url {base}: not an http(s) URL"),
     };
     // One thread: tasks first run in spawn order there, which replay_all relies on.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+        .map_err(|e| anyhow!("cannot start the async runtime: {e}"))?;
     let concurrency = args.concurrency.max(1);
     runtime.block_on(replay_all(Arc::new(config), base, files, concurrency))
 }
@@ -91,7 +92,7 @@ async fn replay_all(
     base: Url,
     files: Vec<PathBuf>,
     concurrency: usize,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     let (client, base) = (client()?, Arc::new(base));
     // Tasks queue on a fair semaphore in spawn order, so requests start in fixture order; awaiting
     // them in that order prints the lines in that order, whatever order the answers come in.
@@ -128,30 +129,33 @@ async fn replay_all(
     );
     match failed {
         0 => Ok(()),
-        _ => Err(String::new()),
+        _ => Err(AlreadyReported.into()),
     }
 }
 
 async fn replay_one(client: &ReplayClient, config: &Config, base: &Url, path: &Path) -> Outcome {
     let request = match prepare(config, base, path) {
         Ok(request) => request,
-        Err(e) => return failed(e),
+        Err(e) => return failed(format!("{e:#}")),
     };
     match tokio::time::timeout(TIMEOUT, send(client, request)).await {
         Err(_) => failed(format!("no answer within {} s", TIMEOUT.as_secs())),
-        Ok(Err(e)) => failed(e),
+        Ok(Err(e)) => failed(format!("{e:#}")),
         Ok(Ok((status, body))) => judge(status, &body),
     }
 }
 
-async fn send(client: &ReplayClient, req: Request<Body>) -> Result<(StatusCode, Bytes), String> {
-    let resp = client.request(req).await.map_err(|e| error_chain(&e))?;
+async fn send(client: &ReplayClient, req: Request<Body>) -> anyhow::Result<(StatusCode, Bytes)> {
+    let resp = client
+        .request(req)
+        .await
+        .map_err(|e| anyhow!(error_chain(&e)))?;
     let status = resp.status();
     let body = resp
         .into_body()
         .collect()
         .await
-        .map_err(|e| error_chain(&e))?;
+        .map_err(|e| anyhow!(error_chain(&e)))?;
     Ok((status, body.to_bytes()))
 }
 
@@ -186,14 +190,14 @@ fn judge(status: StatusCode, body: &[u8]) -> Outcome {
 }
 
 /// Builds the request for one fixture file; Err is the reason printed on its ERR line.
-fn prepare(config: &Config, base: &Url, path: &Path) -> Result<Request<Body>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
-    let fx: Fixture = serde_json::from_slice(&bytes).map_err(|e| format!("bad fixture: {e}"))?;
+fn prepare(config: &Config, base: &Url, path: &Path) -> anyhow::Result<Request<Body>> {
+    let bytes = std::fs::read(path).map_err(|e| anyhow!("cannot read the file: {e}"))?;
+    let fx: Fixture = serde_json::from_slice(&bytes).map_err(|e| anyhow!("bad fixture: {e}"))?;
     // rawBody wins when both are there: it exists for when the exact bytes matter.
     let body = match (fx.raw_body, &fx.body) {
         (Some(raw), _) => raw.into_bytes(),
-        (None, Some(body)) => serde_json::to_vec(body).map_err(|e| e.to_string())?,
-        (None, None) => return Err("neither \"body\" nor \"rawBody\" in the fixture".into()),
+        (None, Some(body)) => serde_json::to_vec(body).map_err(|e| anyhow!("{e}"))?,
+        (None, None) => bail!("neither \"body\" nor \"rawBody\" in the fixture"),
     };
     let (provider, account) = (fx.provider.as_str(), fx.account_id.as_str());
     let listener = config
@@ -202,7 +206,7 @@ fn prepare(config: &Config, base: &Url, path: &Path) -> Result<Request<Body>, St
         .find(|l| l.provider == provider && l.account_id == account)
         .ok_or_else(|| {
             let source = config.source.display();
-            format!("no listener for provider {provider:?}, account {account:?} in {source}")
+            anyhow!("no listener for provider {provider:?}, account {account:?} in {source}")
         })?;
     // Url encodes each segment, and keeps a path prefix that --url may have.
     let mut url = base.clone();
@@ -218,15 +222,17 @@ fn prepare(config: &Config, base: &Url, path: &Path) -> Result<Request<Body>, St
             .filter(|q| !q.is_empty()),
     );
     let mut req = Request::post(url.as_str());
-    let headers = req.headers_mut().ok_or("the URL is not valid")?;
+    let headers = req
+        .headers_mut()
+        .ok_or_else(|| anyhow!("the URL is not valid"))?;
     for (name, value) in &fx.headers {
         let text = match value {
             Value::String(s) => s.clone(),
             Value::Number(_) | Value::Bool(_) => value.to_string(),
-            _ => return Err(format!("header {name:?} is not a string")),
+            _ => bail!("header {name:?} is not a string"),
         };
         let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| format!("{name:?} is not a valid header name"))?;
+            .map_err(|_| anyhow!("{name:?} is not a valid header name"))?;
         headers.append(name.clone(), header_value(&name, &text)?);
     }
     // The body may be re-serialised, so a length copied from a captured request would be wrong.
@@ -234,7 +240,7 @@ fn prepare(config: &Config, base: &Url, path: &Path) -> Result<Request<Body>, St
     headers.remove(header::TRANSFER_ENCODING);
     add_credentials(config, listener, headers, &body)?;
     req.body(Body::new(Bytes::from(body)))
-        .map_err(|e| format!("cannot build the request: {e}"))
+        .map_err(|e| anyhow!("cannot build the request: {e}"))
 }
 
 /// Adds what the gateway checks for this listener. Values set here replace the fixture's own.
@@ -243,7 +249,7 @@ fn add_credentials(
     listener: &ListenerSpec,
     headers: &mut HeaderMap,
     body: &[u8],
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     if !headers.contains_key(header::CONTENT_TYPE) {
         let json = HeaderValue::from_static("application/json");
         headers.insert(header::CONTENT_TYPE, json);
@@ -271,7 +277,7 @@ fn add_credentials(
         .map(str::to_string)
         .unwrap_or_else(|| format!("msg_{}", uuid::Uuid::new_v4().simple()));
     let unusable =
-        |e: signature::VerifyError| format!("cannot sign with the listener's secret: {e}");
+        |e: signature::VerifyError| anyhow!("cannot sign with the listener's secret: {e}");
     let signed = if listener.provider == "guesty" && spec.scheme == Scheme::StandardWebhooks {
         // Guesty signs the Svix way. The gateway reads webhook-* before svix-*, so stale
         // webhook-* copies from the fixture would be checked instead of the fresh ones.
@@ -289,16 +295,16 @@ fn add_credentials(
         signature::sign(&spec.scheme, secret.expose(), body, now, &id).map_err(unusable)?
     };
     for (name, value) in signed {
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| e.to_string())?;
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| anyhow!("{e}"))?;
         headers.insert(name.clone(), header_value(&name, &value)?);
     }
     Ok(())
 }
 
 /// The error never shows the value: it may be a secret.
-fn header_value(name: &HeaderName, value: &str) -> Result<HeaderValue, String> {
+fn header_value(name: &HeaderName, value: &str) -> anyhow::Result<HeaderValue> {
     HeaderValue::from_str(value)
-        .map_err(|_| format!("header {name} has a value that cannot be sent"))
+        .map_err(|_| anyhow!("header {name} has a value that cannot be sent"))
 }
 
 /// The gateway this config runs: its listen address, reachable from this machine.
@@ -314,7 +320,7 @@ fn default_base(config: &Config) -> String {
     format!("{scheme}://{addr}")
 }
 
-fn client() -> Result<ReplayClient, String> {
+fn client() -> anyhow::Result<ReplayClient> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_connect_timeout(Some(Duration::from_secs(10)));
@@ -322,7 +328,7 @@ fn client() -> Result<ReplayClient, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup: {e}"))?
+        .map_err(|e| anyhow!("TLS setup: {e}"))?
         .with_root_certificates(roots)
         .with_no_client_auth();
     let https = hyper_rustls::HttpsConnectorBuilder::new()
@@ -334,11 +340,11 @@ fn client() -> Result<ReplayClient, String> {
 }
 
 /// Fixture files in argument order; a folder's *.json files recursively, sorted by path.
-fn collect(args: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+fn collect(args: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for arg in args {
         if !arg.exists() {
-            return Err(format!("{}: no such file or folder", arg.display()));
+            bail!("{}: no such file or folder", arg.display());
         }
         let start = files.len();
         walk(arg, true, &mut files)?;
@@ -348,14 +354,14 @@ fn collect(args: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 }
 
 /// A file named on the command line is taken whatever its name; in folders only *.json.
-fn walk(path: &Path, named: bool, out: &mut Vec<PathBuf>) -> Result<(), String> {
+fn walk(path: &Path, named: bool, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     if !path.is_dir() {
         if named || path.extension().is_some_and(|ext| ext == "json") {
             out.push(path.to_path_buf());
         }
         return Ok(());
     }
-    let error = |e: std::io::Error| format!("{}: {e}", path.display());
+    let error = |e: std::io::Error| anyhow!("{}: {e}", path.display());
     for entry in std::fs::read_dir(path).map_err(error)? {
         walk(&entry.map_err(error)?.path(), false, out)?;
     }
