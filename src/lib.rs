@@ -4,6 +4,9 @@
 //! runs the checks and the subscription filter → `store` commits the event and
 //! its deliveries in a group-committed transaction → 200 → `delivery` sends
 //! them to the receivers with retries, recording every attempt.
+//!
+//! `commands` holds what the `hookgate` binary runs (serve, check, replay, sink); the other
+//! modules are the library those commands are built from.
 
 // One exception, in `memory`: a call into glibc that has no safe wrapper.
 #![deny(unsafe_code)]
