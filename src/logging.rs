@@ -15,7 +15,7 @@ pub enum LogFormat {
 /// one line, and a write to stderr per line cost a system call on the request's path. Nothing
 /// is dropped (a full queue makes the logger wait). Keep the guard until exit: dropping it
 /// writes out what is still queued.
-pub fn init(format: LogFormat) -> Option<WorkerGuard> {
+pub(crate) fn init(format: LogFormat) -> Option<WorkerGuard> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let (writer, guard) =
         NonBlockingBuilder::default()

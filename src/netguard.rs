@@ -22,7 +22,9 @@ pub enum BlockedTarget {
 impl BlockedTarget {
     /// Finds the guard's refusal anywhere in an error's chain, including inside the
     /// `std::io::Error` a resolver has to wrap it in (whose `source` skips what it wraps).
-    pub fn find_in<'e>(err: &'e (dyn std::error::Error + 'static)) -> Option<&'e BlockedTarget> {
+    pub(crate) fn find_in<'e>(
+        err: &'e (dyn std::error::Error + 'static),
+    ) -> Option<&'e BlockedTarget> {
         let mut current = Some(err);
         while let Some(e) = current {
             if let Some(blocked) = e.downcast_ref::<BlockedTarget>() {
@@ -41,7 +43,7 @@ impl BlockedTarget {
 }
 
 /// Refuses a literal address that is off limits.
-pub fn check_literal(ip: IpAddr, allow_targets: &[IpNet]) -> Result<(), BlockedTarget> {
+pub(crate) fn check_literal(ip: IpAddr, allow_targets: &[IpNet]) -> Result<(), BlockedTarget> {
     match forbidden_reason(ip, allow_targets) {
         Some(reason) => Err(BlockedTarget::Literal { ip, reason }),
         None => Ok(()),
@@ -50,7 +52,7 @@ pub fn check_literal(ip: IpAddr, allow_targets: &[IpNet]) -> Result<(), BlockedT
 
 /// Refuses a name when any address it resolves to is off limits (checking every address
 /// defeats DNS answers that mix public and private ones).
-pub fn check_resolved(
+pub(crate) fn check_resolved(
     host: &str,
     addrs: &[SocketAddr],
     allow_targets: &[IpNet],
@@ -68,7 +70,7 @@ pub fn check_resolved(
 }
 
 /// Why an address may not be a delivery target, or None when it may.
-pub fn forbidden_reason(ip: IpAddr, allow_targets: &[IpNet]) -> Option<&'static str> {
+pub(crate) fn forbidden_reason(ip: IpAddr, allow_targets: &[IpNet]) -> Option<&'static str> {
     let ip = canonical(ip);
     if allow_targets.iter().any(|net| net.contains(&ip)) {
         return None;

@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 /// Limits that protect the server from slow or greedy clients.
 #[derive(Clone, Debug)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Open connections beyond this wait in the kernel's accept queue.
     pub max_connections: usize,
     /// A client must send its request head (and finish a TLS handshake) within this.
@@ -28,7 +28,7 @@ pub struct Limits {
 }
 
 /// Serves `listener` until `shutdown` fires, then lets open requests finish for up to `grace`.
-pub async fn serve<H, F>(
+pub(crate) async fn serve<H, F>(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     limits: Limits,
@@ -181,7 +181,7 @@ async fn sniff_h2c(stream: &TcpStream) -> Option<bool> {
 
 /// Why the TLS certificate and key cannot serve.
 #[derive(Debug, thiserror::Error)]
-pub enum TlsError {
+pub(crate) enum TlsError {
     #[error("cannot open {}: {error}", path.display())]
     Open {
         path: PathBuf,
@@ -207,7 +207,7 @@ pub enum TlsError {
 }
 
 /// A TLS acceptor from PEM files, offering HTTP/2 and HTTP/1.1 by ALPN.
-pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
+pub(crate) fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
     let open = |path: &Path| {
         std::fs::File::open(path)
             .map(std::io::BufReader::new)

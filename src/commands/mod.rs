@@ -1,11 +1,11 @@
 //! The commands of the `hookgate` binary (SPEC section 1). They are the program's edge: they
 //! turn the library's typed errors into a message on stderr and exit status 1.
 
-pub mod check;
+mod check;
 pub mod cli;
-pub mod replay;
-pub mod serve;
-pub mod sink;
+mod replay;
+mod serve;
+mod sink;
 
 use cli::{Cli, Command};
 use std::process::ExitCode;

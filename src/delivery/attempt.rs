@@ -60,7 +60,7 @@ pub async fn run(
                 allow_targets: &settings.allow_targets,
                 timeout: spec.timeout.unwrap_or(settings.timeout),
             };
-            sender.send().await.into()
+            sender.send().await.unwrap_or_else(Outcome::Failed)
         }
     };
     let duration_ms = clock.elapsed().as_millis() as i64;

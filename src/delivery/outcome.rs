@@ -156,11 +156,5 @@ impl Outcome {
     }
 }
 
-impl From<Result<Outcome, Failure>> for Outcome {
-    fn from(result: Result<Outcome, Failure>) -> Outcome {
-        result.unwrap_or_else(Outcome::Failed)
-    }
-}
-
 #[cfg(test)]
 mod tests;
