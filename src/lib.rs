@@ -4,6 +4,9 @@
 //! runs the checks and the subscription filter → `store` commits the event and
 //! its deliveries in a group-committed transaction → 200 → `delivery` sends
 //! them to the receivers with retries, recording every attempt.
+//!
+//! `commands` holds what the `hookgate` binary runs (serve, check, replay, sink); the other
+//! modules are the library those commands are built from.
 
 // One exception, in `memory`: a call into glibc that has no safe wrapper.
 #![deny(unsafe_code)]
@@ -11,8 +14,7 @@
 pub mod accept;
 pub mod admin;
 pub mod app;
-pub mod check;
-pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod delivery;
 pub mod health;
@@ -23,11 +25,8 @@ pub mod memory;
 pub mod metrics;
 pub mod netguard;
 pub mod registry;
-pub mod replay;
 pub mod retention;
-pub mod serve;
 pub mod server;
 pub mod signature;
-pub mod sink;
 pub mod store;
 pub mod system_events;

@@ -1,10 +1,76 @@
 //! Which outbound addresses are off limits: the private-address (SSRF) guard.
 
 use ipnet::IpNet;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+/// An outbound address the guard refuses. The text starts with `blocked_target`, the name
+/// attempts record and operators search for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockedTarget {
+    /// A URL that names an off-limits address directly.
+    #[error("blocked_target: {ip} is a {reason} address")]
+    Literal { ip: IpAddr, reason: &'static str },
+    /// A name that resolves to an off-limits address.
+    #[error("blocked_target: {host} resolves to {ip}, a {reason} address")]
+    Resolved {
+        host: String,
+        ip: IpAddr,
+        reason: &'static str,
+    },
+}
+
+impl BlockedTarget {
+    /// Finds the guard's refusal anywhere in an error's chain, including inside the
+    /// `std::io::Error` a resolver has to wrap it in (whose `source` skips what it wraps).
+    pub(crate) fn find_in<'e>(
+        err: &'e (dyn std::error::Error + 'static),
+    ) -> Option<&'e BlockedTarget> {
+        let mut current = Some(err);
+        while let Some(e) = current {
+            if let Some(blocked) = e.downcast_ref::<BlockedTarget>() {
+                return Some(blocked);
+            }
+            let wrapped = e
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref());
+            if let Some(blocked) = wrapped.and_then(|inner| inner.downcast_ref::<BlockedTarget>()) {
+                return Some(blocked);
+            }
+            current = e.source();
+        }
+        None
+    }
+}
+
+/// Refuses a literal address that is off limits.
+pub(crate) fn check_literal(ip: IpAddr, allow_targets: &[IpNet]) -> Result<(), BlockedTarget> {
+    match forbidden_reason(ip, allow_targets) {
+        Some(reason) => Err(BlockedTarget::Literal { ip, reason }),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a name when any address it resolves to is off limits (checking every address
+/// defeats DNS answers that mix public and private ones).
+pub(crate) fn check_resolved(
+    host: &str,
+    addrs: &[SocketAddr],
+    allow_targets: &[IpNet],
+) -> Result<(), BlockedTarget> {
+    for addr in addrs {
+        if let Some(reason) = forbidden_reason(addr.ip(), allow_targets) {
+            return Err(BlockedTarget::Resolved {
+                host: host.to_string(),
+                ip: addr.ip(),
+                reason,
+            });
+        }
+    }
+    Ok(())
+}
 
 /// Why an address may not be a delivery target, or None when it may.
-pub fn forbidden_reason(ip: IpAddr, allow_targets: &[IpNet]) -> Option<&'static str> {
+pub(crate) fn forbidden_reason(ip: IpAddr, allow_targets: &[IpNet]) -> Option<&'static str> {
     let ip = canonical(ip);
     if allow_targets.iter().any(|net| net.contains(&ip)) {
         return None;
@@ -150,6 +216,25 @@ mod tests {
         ] {
             assert_eq!(reason(ip), None, "{ip} should be allowed");
         }
+    }
+
+    #[test]
+    fn blocked_targets_are_found_inside_io_errors() {
+        let blocked = check_literal("10.0.0.1".parse().unwrap(), &[]).unwrap_err();
+        assert_eq!(
+            blocked.to_string(),
+            "blocked_target: 10.0.0.1 is a private address"
+        );
+        let addrs = ["127.0.0.1:80".parse().unwrap()];
+        let resolved = check_resolved("localhost", &addrs, &[]).unwrap_err();
+        assert_eq!(
+            resolved.to_string(),
+            "blocked_target: localhost resolves to 127.0.0.1, a loopback address"
+        );
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, resolved.clone());
+        assert_eq!(BlockedTarget::find_in(&io), Some(&resolved));
+        let plain = std::io::Error::other("connection refused");
+        assert_eq!(BlockedTarget::find_in(&plain), None);
     }
 
     #[test]

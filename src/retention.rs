@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// Runs until `stop` fires.
-pub async fn run(store: Store, registry: Arc<Registry>, stop: CancellationToken) {
+pub(crate) async fn run(store: Store, registry: Arc<Registry>, stop: CancellationToken) {
     loop {
         let retention = registry.load().config.store.retention;
         // Look often enough for short test retentions, at most once a minute in production.

@@ -9,7 +9,7 @@ use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 /// Limits that protect the server from slow or greedy clients.
 #[derive(Clone, Debug)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Open connections beyond this wait in the kernel's accept queue.
     pub max_connections: usize,
     /// A client must send its request head (and finish a TLS handshake) within this.
@@ -28,7 +28,7 @@ pub struct Limits {
 }
 
 /// Serves `listener` until `shutdown` fires, then lets open requests finish for up to `grace`.
-pub async fn serve<H, F>(
+pub(crate) async fn serve<H, F>(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     limits: Limits,
@@ -179,26 +179,63 @@ async fn sniff_h2c(stream: &TcpStream) -> Option<bool> {
     }
 }
 
+/// Why the TLS certificate and key cannot serve.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TlsError {
+    #[error("cannot open {}: {error}", path.display())]
+    Open {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("cannot read certificates from {}: {error}", path.display())]
+    Certificates {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("cannot read the key from {}: {error}", path.display())]
+    Key {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("no private key in {}", .0.display())]
+    NoKey(PathBuf),
+    /// The TLS library offers none of the protocol versions asked for.
+    #[error("{0}")]
+    Protocols(rustls::Error),
+    #[error("bad certificate or key: {0}")]
+    Rejected(rustls::Error),
+}
+
 /// A TLS acceptor from PEM files, offering HTTP/2 and HTTP/1.1 by ALPN.
-pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
-    let certs = rustls_pemfile::certs(&mut std::io::BufReader::new(
-        std::fs::File::open(cert).map_err(|e| format!("cannot open {}: {e}", cert.display()))?,
-    ))
-    .collect::<Result<Vec<_>, _>>()
-    .map_err(|e| format!("cannot read certificates from {}: {e}", cert.display()))?;
-    let key = rustls_pemfile::private_key(&mut std::io::BufReader::new(
-        std::fs::File::open(key).map_err(|e| format!("cannot open {}: {e}", key.display()))?,
-    ))
-    .map_err(|e| format!("cannot read the key from {}: {e}", key.display()))?
-    .ok_or_else(|| format!("no private key in {}", key.display()))?;
+pub(crate) fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
+    let open = |path: &Path| {
+        std::fs::File::open(path)
+            .map(std::io::BufReader::new)
+            .map_err(|error| TlsError::Open {
+                path: path.to_path_buf(),
+                error,
+            })
+    };
+    let certs = rustls_pemfile::certs(&mut open(cert)?)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| TlsError::Certificates {
+            path: cert.to_path_buf(),
+            error,
+        })?;
+    let key = rustls_pemfile::private_key(&mut open(key)?)
+        .map_err(|error| TlsError::Key {
+            path: key.to_path_buf(),
+            error,
+        })?
+        .ok_or_else(|| TlsError::NoKey(key.to_path_buf()))?;
     let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .map_err(|e| e.to_string())?
+    .map_err(TlsError::Protocols)?
     .with_no_client_auth()
     .with_single_cert(certs, key)
-    .map_err(|e| format!("bad certificate or key: {e}"))?;
+    .map_err(TlsError::Rejected)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
 }

@@ -22,19 +22,34 @@ pub enum Scheme {
 
 const SCHEME_NAMES: &str = "none|basic|hmac-sha256|github|stripe|shopify|slack|standard-webhooks";
 
+/// Why a `verify` setting names no usable scheme.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SchemeError {
+    #[error("unknown verify scheme {0:?} (expected {names})", names = SCHEME_NAMES)]
+    Unknown(String),
+    #[error("signature_header {0:?} is not a valid header name")]
+    BadHeader(String),
+}
+
+/// Config errors carry their message as text.
+impl From<SchemeError> for String {
+    fn from(e: SchemeError) -> String {
+        e.to_string()
+    }
+}
+
 impl Scheme {
     /// Parses the config name: none|basic|hmac-sha256|github|stripe|shopify|slack|standard-webhooks.
     /// `signature_header` is used for hmac-sha256 (default "X-Signature" when None).
-    pub fn parse(name: &str, signature_header: Option<&str>) -> Result<Scheme, String> {
+    pub fn parse(name: &str, signature_header: Option<&str>) -> Result<Scheme, SchemeError> {
         Ok(match name {
             "none" => Scheme::None,
             "basic" => Scheme::Basic,
             "hmac-sha256" => {
                 let header = signature_header.unwrap_or("X-Signature");
                 // Refuse a header name no request could carry at load time, not at the first 401.
-                http::HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
-                    format!("signature_header {header:?} is not a valid header name")
-                })?;
+                http::HeaderName::from_bytes(header.as_bytes())
+                    .map_err(|_| SchemeError::BadHeader(header.to_string()))?;
                 Scheme::HmacSha256 {
                     header: header.to_string(),
                 }
@@ -44,11 +59,7 @@ impl Scheme {
             "shopify" => Scheme::Shopify,
             "slack" => Scheme::Slack,
             "standard-webhooks" => Scheme::StandardWebhooks,
-            other => {
-                return Err(format!(
-                    "unknown verify scheme {other:?} (expected {SCHEME_NAMES})"
-                ))
-            }
+            other => return Err(SchemeError::Unknown(other.to_string())),
         })
     }
 
@@ -340,6 +351,21 @@ mod tests {
         let named = ["github", "stripe", "shopify", "slack", "standard-webhooks"];
         let named = named.iter().map(|n| Scheme::parse(n, None).unwrap());
         std::iter::once(custom).chain(named).collect()
+    }
+
+    #[test]
+    fn unusable_schemes_say_why() {
+        let unknown = Scheme::parse("md5", None).unwrap_err();
+        assert_eq!(unknown, SchemeError::Unknown("md5".into()));
+        assert_eq!(
+            String::from(unknown),
+            format!("unknown verify scheme \"md5\" (expected {SCHEME_NAMES})")
+        );
+        let header = Scheme::parse("hmac-sha256", Some("bad header")).unwrap_err();
+        assert_eq!(
+            header.to_string(),
+            "signature_header \"bad header\" is not a valid header name"
+        );
     }
 
     #[test]

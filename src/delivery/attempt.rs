@@ -1,25 +1,32 @@
 //! One delivery attempt: send, read the answer, decide what comes next, record it.
 
-use super::client::{error_chain, HttpClient, BLOCKED_MARK};
+use super::client::HttpClient;
+use super::oauth::{TokenCache, TokenError};
+use super::outcome::{Failure, Outcome};
 use super::request::{self, AttemptContext};
 use super::retry;
-use crate::config::DeliverySettings;
-use crate::netguard;
+use crate::config::{ListenerSpec, ReceiverSpec};
+use crate::netguard::{self, BlockedTarget};
 use crate::registry::Snapshot;
-use crate::store::{now_ms, AttemptRecord, DeliveryJob, NextStep};
+use crate::store::{now_ms, AttemptRecord, DeliveryJob};
 use http_body_util::BodyExt;
+use ipnet::IpNet;
 use std::time::{Duration, Instant};
 
 /// How much of a receiver's answer is kept on the attempt.
 const RESPONSE_KEEP: usize = 1024;
 
-/// The result of sending, before scheduling.
-struct Sent {
-    status: Option<u16>,
-    error: Option<String>,
-    response: Option<String>,
-    retry_after: Option<String>,
-    blocked: bool,
+/// One attempt: the row to record and what the attempt came to.
+pub struct AttemptReport {
+    pub record: AttemptRecord,
+    pub outcome: Outcome,
+}
+
+impl AttemptReport {
+    /// The `outcome` label of metrics and logs.
+    pub fn label(&self) -> &'static str {
+        self.outcome.label(self.record.next)
+    }
 }
 
 /// Makes one attempt of `job` and returns what to record.
@@ -27,126 +34,140 @@ pub async fn run(
     job: &DeliveryJob,
     snapshot: &Snapshot,
     client: &HttpClient,
-    oauth: &super::oauth::TokenCache,
-) -> (AttemptRecord, &'static str) {
+    oauth: &TokenCache,
+) -> AttemptReport {
     let started_at = now_ms();
     let clock = Instant::now();
     let attempt = job.attempt_count + 1;
     let settings = &snapshot.config.delivery;
-    let Some(receiver) = snapshot.receiver(&job.listener_id, &job.receiver_url) else {
-        let rec = AttemptRecord {
-            delivery_id: job.delivery_id,
-            attempt,
-            started_at,
-            duration_ms: 0,
-            status_code: None,
-            error: Some("the receiver is no longer configured".into()),
-            response: None,
-            next: NextStep::Failed,
-        };
-        return (rec, "failed");
+    let mut max_retries = settings.max_retry_count;
+    let outcome = match snapshot.receiver(&job.listener_id, &job.receiver_url) {
+        None => Outcome::Failed(Failure::ReceiverGone),
+        Some(receiver) => {
+            if let Some(limiter) = &receiver.limiter {
+                // Rate limits hold deliveries back; they never drop them.
+                limiter.until_ready().await;
+            }
+            let spec = &receiver.spec;
+            max_retries = spec.max_retry_count.unwrap_or(max_retries);
+            let sender = Sender {
+                job,
+                spec,
+                listener: snapshot.listener(&job.listener_id).map(|l| &*l.spec),
+                attempt,
+                client,
+                oauth,
+                allow_targets: &settings.allow_targets,
+                timeout: spec.timeout.unwrap_or(settings.timeout),
+            };
+            sender.send().await.unwrap_or_else(Outcome::Failed)
+        }
     };
-    if let Some(limiter) = &receiver.limiter {
-        // Rate limits hold deliveries back; they never drop them.
-        limiter.until_ready().await;
-    }
-    let spec = &receiver.spec;
-    let listener = snapshot.listener(&job.listener_id).map(|l| &*l.spec);
-    let timeout = spec.timeout.unwrap_or(settings.timeout);
-    let sent = send(
-        job, spec, listener, attempt, client, oauth, settings, timeout,
-    )
-    .await;
     let duration_ms = clock.elapsed().as_millis() as i64;
-    let max_retries = spec.max_retry_count.unwrap_or(settings.max_retry_count);
-    let ok = sent.status.is_some_and(|s| (200..300).contains(&s));
-    let (next, label) = if ok {
-        (NextStep::Succeeded, "succeeded")
-    } else if attempt > max_retries {
-        (
-            NextStep::Failed,
-            if sent.blocked { "blocked" } else { "failed" },
-        )
-    } else {
-        let honoured = sent
-            .retry_after
-            .as_deref()
-            .filter(|_| matches!(sent.status, Some(429 | 503)))
-            .and_then(|v| retry::retry_after(v, &settings.retry_schedule));
-        let delay = honoured.unwrap_or_else(|| retry::backoff(&settings.retry_schedule, attempt));
-        (
-            NextStep::RetryAt(now_ms() + delay.as_millis() as i64),
-            if sent.blocked { "blocked" } else { "retrying" },
-        )
-    };
-    let rec = AttemptRecord {
+    let schedule = &settings.retry_schedule;
+    let next = retry::next_step(&outcome, attempt, max_retries, schedule, now_ms());
+    let record = AttemptRecord {
         delivery_id: job.delivery_id,
         attempt,
         started_at,
         duration_ms,
-        status_code: sent.status,
-        error: sent.error,
-        response: sent.response,
+        status_code: outcome.status(),
+        error: outcome.failure().map(Failure::to_string),
+        response: outcome.response().map(str::to_string),
         next,
     };
-    (rec, label)
+    AttemptReport { record, outcome }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn send(
-    job: &DeliveryJob,
-    spec: &crate::config::ReceiverSpec,
-    listener: Option<&crate::config::ListenerSpec>,
+/// Everything one attempt at one receiver needs.
+struct Sender<'a> {
+    job: &'a DeliveryJob,
+    spec: &'a ReceiverSpec,
+    listener: Option<&'a ListenerSpec>,
     attempt: u32,
-    client: &HttpClient,
-    oauth: &super::oauth::TokenCache,
-    settings: &DeliverySettings,
+    client: &'a HttpClient,
+    oauth: &'a TokenCache,
+    allow_targets: &'a [IpNet],
     timeout: Duration,
-) -> Sent {
-    let failed = |error: String, blocked: bool| Sent {
-        status: None,
-        error: Some(error),
-        response: None,
-        retry_after: None,
-        blocked,
-    };
-    // Literal addresses never reach the resolver, so the guard checks them here.
-    let literal = match spec.url.host() {
-        Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
-        Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
-        _ => None,
-    };
-    if let Some(ip) = literal {
-        if let Some(reason) = netguard::forbidden_reason(ip, &settings.allow_targets) {
-            return failed(format!("{BLOCKED_MARK}: {ip} is a {reason} address"), true);
+}
+
+/// What the receiver answered.
+struct Answer {
+    status: u16,
+    retry_after: Option<String>,
+    body: String,
+}
+
+impl<'a> Sender<'a> {
+    async fn send(&self) -> Result<Outcome, Failure> {
+        self.check_literal().map_err(|target| Failure::Blocked {
+            detail: target.to_string(),
+            target,
+        })?;
+        let mut last_token: Option<String> = None;
+        let mut refreshed = false;
+        loop {
+            let authorization = self
+                .authorization(&mut last_token)
+                .await
+                .map_err(Failure::OAuth)?;
+            let ctx = AttemptContext {
+                receiver: self.spec,
+                listener: self.listener,
+                attempt: self.attempt,
+                now_unix: now_ms() / 1000,
+                authorization,
+            };
+            let req = request::build(&self.job.event, &ctx).map_err(Failure::Request)?;
+            let answer = self.exchange(req).await?;
+            // One refresh of the OAuth token when the receiver says it is no longer good.
+            if answer.status == 401 && self.spec.oauth.is_some() && !refreshed {
+                refreshed = true;
+                continue;
+            }
+            return Ok(answer.into_outcome());
         }
     }
-    let mut last_token: Option<String> = None;
-    let mut refreshed = false;
-    loop {
-        let authorization = match &spec.oauth {
-            Some(o) => match oauth.token(o, client, last_token.as_deref()).await {
-                Ok(token) => {
-                    last_token = Some(token.clone());
-                    Some(format!("Bearer {token}"))
-                }
-                Err(e) => return failed(format!("oauth token: {e}"), false),
-            },
-            None => spec.authorization.as_ref().map(|s| s.expose().to_string()),
+
+    /// Literal addresses never reach the resolver, so the guard checks them here.
+    fn check_literal(&self) -> Result<(), BlockedTarget> {
+        let ip = match self.spec.url.host() {
+            Some(url::Host::Ipv4(ip)) => std::net::IpAddr::V4(ip),
+            Some(url::Host::Ipv6(ip)) => std::net::IpAddr::V6(ip),
+            _ => return Ok(()),
         };
-        let ctx = AttemptContext {
-            receiver: spec,
-            listener,
-            attempt,
-            now_unix: now_ms() / 1000,
-            authorization,
+        netguard::check_literal(ip, self.allow_targets)
+    }
+
+    /// The `Authorization` value: a (fresh, when `last_token` was refused) OAuth token, or the
+    /// static value.
+    async fn authorization(
+        &self,
+        last_token: &mut Option<String>,
+    ) -> Result<Option<String>, TokenError> {
+        let Some(o) = &self.spec.oauth else {
+            return Ok(self
+                .spec
+                .authorization
+                .as_ref()
+                .map(|s| s.expose().to_string()));
         };
-        let req = match request::build(&job.event, &ctx) {
-            Ok(r) => r,
-            Err(e) => return failed(e, false),
-        };
-        let result = tokio::time::timeout(timeout, async {
-            let resp = client.request(req).await?;
+        let token = self
+            .oauth
+            .token(o, self.client, last_token.as_deref())
+            .await?;
+        let value = format!("Bearer {token}");
+        *last_token = Some(token);
+        Ok(Some(value))
+    }
+
+    /// Sends the request and reads the answer's head and first KiB within the timeout.
+    async fn exchange(
+        &self,
+        req: http::Request<crate::http_util::Body>,
+    ) -> Result<Answer, Failure> {
+        let result = tokio::time::timeout(self.timeout, async {
+            let resp = self.client.request(req).await?;
             let status = resp.status().as_u16();
             let retry_after = resp
                 .headers()
@@ -154,31 +175,34 @@ async fn send(
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
             let body = read_prefix(resp.into_body()).await;
-            Ok::<_, hyper_util::client::legacy::Error>((status, retry_after, body))
+            Ok::<_, hyper_util::client::legacy::Error>(Answer {
+                status,
+                retry_after,
+                body,
+            })
         })
         .await;
         match result {
-            Err(_) => return failed(format!("timed out after {timeout:?}"), false),
-            Ok(Err(e)) => {
-                let text = error_chain(&e);
-                let blocked = text.contains(BLOCKED_MARK);
-                return failed(text, blocked);
+            Err(_) => Err(Failure::TimedOut(self.timeout)),
+            Ok(Err(e)) => Err(Failure::from_client_error(&e)),
+            Ok(Ok(answer)) => Ok(answer),
+        }
+    }
+}
+
+impl Answer {
+    fn into_outcome(self) -> Outcome {
+        if (200..300).contains(&self.status) {
+            Outcome::Delivered {
+                status: self.status,
+                response: self.body,
             }
-            Ok(Ok((status, retry_after, body))) => {
-                // One refresh of the OAuth token when the receiver says it is no longer good.
-                if status == 401 && spec.oauth.is_some() && !refreshed {
-                    refreshed = true;
-                    continue;
-                }
-                return Sent {
-                    status: Some(status),
-                    error: (!(200..300).contains(&status))
-                        .then(|| format!("receiver answered {status}")),
-                    response: Some(body),
-                    retry_after,
-                    blocked: false,
-                };
-            }
+        } else {
+            Outcome::Failed(Failure::Rejected {
+                status: self.status,
+                response: self.body,
+                retry_after: self.retry_after,
+            })
         }
     }
 }

@@ -18,9 +18,6 @@ use std::time::Duration;
 /// The client every delivery goes through.
 pub type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector<GuardedResolver>>, Body>;
 
-/// Marks errors that come from the private-address guard, so attempts can record `blocked_target`.
-pub const BLOCKED_MARK: &str = "blocked_target";
-
 /// Resolves names and refuses the lookup when any address is off limits
 /// (checking every address defeats DNS answers that mix public and private ones).
 #[derive(Clone)]
@@ -44,17 +41,9 @@ impl tower_service::Service<Name> for GuardedResolver {
             let addrs: Vec<SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let allow = registry.load().config.delivery.allow_targets.clone();
-            for addr in &addrs {
-                if let Some(reason) = netguard::forbidden_reason(addr.ip(), &allow) {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::PermissionDenied,
-                        format!(
-                            "{BLOCKED_MARK}: {host} resolves to {}, a {reason} address",
-                            addr.ip()
-                        ),
-                    ));
-                }
-            }
+            // The connector only takes io errors; `BlockedTarget::find_in` finds it inside.
+            netguard::check_resolved(&host, &addrs, &allow)
+                .map_err(|b| std::io::Error::new(std::io::ErrorKind::PermissionDenied, b))?;
             Ok(addrs.into_iter())
         })
     }

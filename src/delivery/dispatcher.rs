@@ -389,7 +389,10 @@ impl Loop {
 /// Runs one attempt and records it; returns when the delivery is due again, if it is.
 async fn run_attempt(shared: &Shared, job: &DeliveryJob) -> Option<i64> {
     let snapshot = shared.registry.snapshot();
-    let (record, label) = attempt::run(job, &snapshot, &shared.client, &shared.oauth).await;
+    let report = attempt::run(job, &snapshot, &shared.client, &shared.oauth).await;
+    let label = report.label();
+    let fault = report.outcome.failure().map(|f| f.fault().as_str());
+    let record = report.record;
     let took = Duration::from_millis(record.duration_ms.max(0) as u64);
     shared.metrics.observe_attempt(label, took);
     tracing::info!(
@@ -400,6 +403,7 @@ async fn run_attempt(shared: &Shared, job: &DeliveryJob) -> Option<i64> {
         status = record.status_code.unwrap_or(0),
         error = record.error.as_deref().unwrap_or(""),
         outcome = label,
+        fault,
         duration_ms = record.duration_ms,
         "delivery attempt"
     );

@@ -1,13 +1,14 @@
 //! Delivery: sending stored events to receivers with retries, signing, auth and an attempt log.
 
-pub mod attempt;
+pub(crate) mod attempt;
 pub mod client;
 mod dispatcher;
 pub mod health;
 pub mod oauth;
+pub mod outcome;
 pub mod report;
 pub mod request;
-pub mod retry;
+pub(crate) mod retry;
 
 pub use dispatcher::{start, DispatchHandle, Dispatcher};
 pub use report::{DeliveryObserver, DeliveryReport, ReceiverRef};

@@ -1,11 +1,14 @@
 //! OAuth 2.0 client credentials for receivers: fetch, cache until shortly before expiry, refresh on 401.
 
 use super::client::{error_chain, HttpClient};
+use super::outcome::Fault;
 use crate::config::{CredentialsLocation, OAuthSpec};
+use crate::http_util::Body;
+use crate::netguard::BlockedTarget;
 use base64::Engine;
 use bytes::Bytes;
 use dashmap::DashMap;
-use http::{header, Method, Request};
+use http::{header, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,7 +39,7 @@ impl TokenCache {
         spec: &OAuthSpec,
         client: &HttpClient,
         stale: Option<&str>,
-    ) -> Result<String, String> {
+    ) -> Result<String, TokenError> {
         let key = format!(
             "{} {} {}",
             spec.token_url,
@@ -59,7 +62,89 @@ impl TokenCache {
     }
 }
 
-async fn fetch(spec: &OAuthSpec, client: &HttpClient) -> Result<CachedToken, String> {
+/// Why no token could be had. The texts are what attempts record after `oauth token: `.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// The token URL or the credentials do not make a valid request.
+    #[error("cannot build the token request: {0}")]
+    Build(http::Error),
+    #[error("the token endpoint did not answer within 15s")]
+    TimedOut,
+    /// No connection (refused, TLS, DNS), or the private-address guard refused the token URL.
+    #[error("the token endpoint is unreachable: {detail}")]
+    Unreachable {
+        detail: String,
+        blocked: Option<BlockedTarget>,
+    },
+    #[error("the token endpoint's answer did not arrive in time")]
+    AnswerTimedOut,
+    #[error("cannot read the token endpoint's answer: {0}")]
+    AnswerUnreadable(hyper::Error),
+    /// A non-2xx answer: `code` is the OAuth `error` field (the body may echo credentials).
+    #[error("{}", refused_text(.status, .code))]
+    Refused { status: StatusCode, code: String },
+    #[error("the token endpoint's answer is not JSON")]
+    NotJson,
+    #[error("the token endpoint's answer has no access_token")]
+    NoAccessToken,
+}
+
+fn refused_text(status: &StatusCode, code: &str) -> String {
+    format!("the token endpoint answered {status} {code}")
+        .trim_end()
+        .to_string()
+}
+
+impl TokenError {
+    /// Whose fault it is that no token came.
+    pub fn fault(&self) -> Fault {
+        match self {
+            TokenError::Build(_) => Fault::Gateway,
+            TokenError::Unreachable {
+                blocked: Some(_), ..
+            } => Fault::Gateway,
+            TokenError::TimedOut
+            | TokenError::Unreachable { .. }
+            | TokenError::AnswerTimedOut
+            | TokenError::AnswerUnreadable(_) => Fault::Network,
+            // The endpoint refusing our credentials or scope: the OAuth settings are wrong.
+            TokenError::Refused { status, .. } if matches!(status.as_u16(), 400 | 401 | 403) => {
+                Fault::Gateway
+            }
+            TokenError::Refused { .. } | TokenError::NotJson | TokenError::NoAccessToken => {
+                Fault::Receiver
+            }
+        }
+    }
+}
+
+async fn fetch(spec: &OAuthSpec, client: &HttpClient) -> Result<CachedToken, TokenError> {
+    let req = token_request(spec)?;
+    let resp = tokio::time::timeout(Duration::from_secs(15), client.request(req))
+        .await
+        .map_err(|_| TokenError::TimedOut)?
+        .map_err(|e| TokenError::Unreachable {
+            detail: error_chain(&e),
+            blocked: BlockedTarget::find_in(&e).cloned(),
+        })?;
+    let status = resp.status();
+    let body = tokio::time::timeout(Duration::from_secs(15), resp.into_body().collect())
+        .await
+        .map_err(|_| TokenError::AnswerTimedOut)?
+        .map_err(TokenError::AnswerUnreadable)?
+        .to_bytes();
+    if !status.is_success() {
+        let code = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
+            .unwrap_or_default();
+        return Err(TokenError::Refused { status, code });
+    }
+    read_token(&body)
+}
+
+/// The client-credentials request, with the credentials where `credentials_location` says.
+fn token_request(spec: &OAuthSpec) -> Result<Request<Body>, TokenError> {
     // The serializer is not Send, so the form is finished before anything awaits.
     let form = {
         let mut form = url::form_urlencoded::Serializer::new(String::new());
@@ -90,35 +175,17 @@ async fn fetch(spec: &OAuthSpec, client: &HttpClient) -> Result<CachedToken, Str
         let basic = base64::engine::general_purpose::STANDARD.encode(pair);
         req = req.header(header::AUTHORIZATION, format!("Basic {basic}"));
     }
-    let req = req
-        .body(Full::new(Bytes::from(form)))
-        .map_err(|e| format!("cannot build the token request: {e}"))?;
-    let resp = tokio::time::timeout(Duration::from_secs(15), client.request(req))
-        .await
-        .map_err(|_| "the token endpoint did not answer within 15s".to_string())?
-        .map_err(|e| format!("the token endpoint is unreachable: {}", error_chain(&e)))?;
-    let status = resp.status();
-    let body = tokio::time::timeout(Duration::from_secs(15), resp.into_body().collect())
-        .await
-        .map_err(|_| "the token endpoint's answer did not arrive in time".to_string())?
-        .map_err(|e| format!("cannot read the token endpoint's answer: {e}"))?
-        .to_bytes();
-    if !status.is_success() {
-        // The body may echo credentials; keep only the status and the OAuth error code.
-        let code = serde_json::from_slice::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
-            .unwrap_or_default();
-        return Err(format!("the token endpoint answered {status} {code}")
-            .trim_end()
-            .to_string());
-    }
-    let json: serde_json::Value = serde_json::from_slice(&body)
-        .map_err(|_| "the token endpoint's answer is not JSON".to_string())?;
+    req.body(Full::new(Bytes::from(form)))
+        .map_err(TokenError::Build)
+}
+
+/// The token and how long to trust it, from a successful answer.
+fn read_token(body: &[u8]) -> Result<CachedToken, TokenError> {
+    let json: serde_json::Value = serde_json::from_slice(body).map_err(|_| TokenError::NotJson)?;
     let value = json
         .get("access_token")
         .and_then(|v| v.as_str())
-        .ok_or("the token endpoint's answer has no access_token")?
+        .ok_or(TokenError::NoAccessToken)?
         .to_string();
     let lifetime = json
         .get("expires_in")

@@ -25,6 +25,21 @@ const HOP_BY_HOP: [&str; 9] = [
 /// The `User-Agent` of every delivery.
 pub const USER_AGENT: &str = concat!("hookgate/", env!("CARGO_PKG_VERSION"));
 
+/// Why the request for an attempt could not be made: always the gateway's own doing
+/// (its configuration or a secret it holds), never the receiver's.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// The receiver URL or a header does not make a valid request.
+    #[error("cannot build the request: {0}")]
+    Build(http::Error),
+    /// The receiver's signing secret cannot sign.
+    #[error("cannot sign: {0}")]
+    Sign(signature::VerifyError),
+    /// The static or OAuth authorization value is not a valid header value.
+    #[error("the authorization value is not a valid header")]
+    Authorization,
+}
+
 /// Everything about one attempt that is not in the stored event.
 pub struct AttemptContext<'a> {
     pub receiver: &'a ReceiverSpec,
@@ -70,13 +85,13 @@ pub fn body_for(event: &StoredEvent, ctx: &AttemptContext<'_>) -> (Bytes, String
 }
 
 /// The full request for one attempt.
-pub fn build(event: &StoredEvent, ctx: &AttemptContext<'_>) -> Result<Request<Body>, String> {
+pub fn build(event: &StoredEvent, ctx: &AttemptContext<'_>) -> Result<Request<Body>, RequestError> {
     let (body, content_type) = body_for(event, ctx);
     let mut req = Request::builder()
         .method(Method::POST)
         .uri(ctx.receiver.url.as_str())
         .body(Full::new(body.clone()))
-        .map_err(|e| format!("cannot build the request: {e}"))?;
+        .map_err(RequestError::Build)?;
     let headers = req.headers_mut();
     // Forwarded provider headers go first so that nothing of ours can be overridden by them.
     for name in &ctx.receiver.forward_headers {
@@ -113,12 +128,11 @@ pub fn build(event: &StoredEvent, ctx: &AttemptContext<'_>) -> Result<Request<Bo
     if let Some(secret) = &ctx.receiver.signing_secret {
         let sig =
             signature::sign_standard_webhooks(secret.expose(), &event.id, ctx.now_unix, &body)
-                .map_err(|e| format!("cannot sign: {e}"))?;
+                .map_err(RequestError::Sign)?;
         set("webhook-signature", &sig);
     }
     if let Some(auth) = &ctx.authorization {
-        let mut v = HeaderValue::from_str(auth)
-            .map_err(|_| "the authorization value is not a valid header".to_string())?;
+        let mut v = HeaderValue::from_str(auth).map_err(|_| RequestError::Authorization)?;
         v.set_sensitive(true);
         req.headers_mut().insert(header::AUTHORIZATION, v);
     }

@@ -1,7 +1,32 @@
 //! When to try a failed delivery again: the schedule, jitter and `Retry-After`.
 
+use super::outcome::Outcome;
+use crate::store::NextStep;
 use rand::Rng;
 use std::time::{Duration, SystemTime};
+
+/// What follows attempt number `attempt` (1-based): success ends the delivery; a failure is
+/// retried while retries are left and one can help, after the delay the receiver asked for
+/// or the schedule's.
+pub fn next_step(
+    outcome: &Outcome,
+    attempt: u32,
+    max_retries: u32,
+    schedule: &[Duration],
+    now_ms: i64,
+) -> NextStep {
+    let failure = match outcome {
+        Outcome::Delivered { .. } => return NextStep::Succeeded,
+        Outcome::Failed(failure) => failure,
+    };
+    if !failure.retryable() || attempt > max_retries {
+        return NextStep::Failed;
+    }
+    let delay = failure
+        .requested_delay(schedule)
+        .unwrap_or_else(|| backoff(schedule, attempt));
+    NextStep::RetryAt(now_ms + delay.as_millis() as i64)
+}
 
 /// The delay before retry number `retry` (1-based): `schedule[retry-1]`, the last step repeating,
 /// with ±20 % jitter so that many failed deliveries do not return at the same instant.

@@ -1,20 +1,23 @@
 //! `hookgate serve`: start the store, the dispatcher and both servers; reload on SIGHUP or file
 //! change; stop gracefully on SIGINT/SIGTERM.
 
+use super::cli::ServeArgs;
 use crate::app::App;
-use crate::cli::ServeArgs;
-use crate::config::{self, Config};
-use crate::delivery;
+use crate::config::{self, Config, ServerSettings};
+use crate::delivery::{self, Dispatcher};
 use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::server::{self, Limits};
 use crate::store::Store;
+use anyhow::anyhow;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, Signal, SignalKind};
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
 /// How long open requests, then running delivery attempts, may take to finish on shutdown.
@@ -42,12 +45,12 @@ impl Overrides {
     }
 }
 
-pub fn run(args: ServeArgs) -> Result<(), String> {
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let _log_guard = crate::logging::init(args.log_format);
     let path = config::default_path(args.config);
     let store = match &args.store {
         Some(url) => Some(config::validate::store_path(url).ok_or_else(|| {
-            format!("--store: `{url}` is not a store URL like sqlite://data/hookgate.db")
+            anyhow!("--store: `{url}` is not a store URL like sqlite://data/hookgate.db")
         })?),
         None => None,
     };
@@ -58,7 +61,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
     };
     // The file's state before it is read: a change from here on is seen and reloaded.
     let seen = modified(&path);
-    let mut cfg = config::load(&path).map_err(|e| e.to_string())?;
+    let mut cfg = config::load(&path)?;
     overrides.apply(&mut cfg);
     for w in &cfg.warnings {
         tracing::warn!("{w}");
@@ -67,7 +70,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         .enable_all()
         .thread_name("hookgate")
         .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+        .map_err(|e| anyhow!("cannot start the runtime: {e}"))?;
     runtime.block_on(serve(cfg, path, overrides, seen))
 }
 
@@ -76,128 +79,197 @@ async fn serve(
     path: PathBuf,
     overrides: Overrides,
     seen: Option<(SystemTime, u64)>,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     let signals = Signals::install();
-    let store = Store::open(&cfg.store.path, cfg.store.queue_capacity)
-        .map_err(|e| format!("{}: {e}", cfg.store.path.display()))?;
     let server_cfg = cfg.server.clone();
-    // API-made listeners join before delivery starts, so their pending deliveries find them.
-    let api = crate::admin::catalog::api_listener_specs(&store, &cfg)
-        .await
-        .map_err(|e| e.to_string())?;
-    let api_listeners = api.len();
-    let registry = Arc::new(Registry::new(cfg, api));
-    crate::memory::release_free_memory();
-    let metrics = Arc::new(Metrics::default());
-    let pending = store.pending_count().await.map_err(|e| e.to_string())?;
-    metrics.pending_set(pending);
-    let delivery_stop = CancellationToken::new();
-    let client = delivery::client::build(registry.clone());
-    let (dispatch, dispatcher) = delivery::start(
-        store.clone(),
-        registry.clone(),
-        metrics.clone(),
-        client,
-        store
-            .receiver_health_all()
-            .await
-            .map_err(|e| e.to_string())?,
-        delivery_stop.clone(),
-        Arc::new(crate::system_events::DeliveryEvents::new(
-            store.clone(),
-            registry.clone(),
-        )),
-    );
-    let app = Arc::new(App {
-        registry: registry.clone(),
-        store: store.clone(),
-        dispatcher: dispatch,
-        metrics,
-    });
-    // Load times and account.* announcements are bookkeeping: with 100,000 listeners they take
-    // a noticeable while, so webhooks are taken meanwhile; the management API, which shows the
-    // load times, starts when they are recorded. The edit lock orders this with a reload that
-    // might come first.
-    let bookkeeping = app.clone();
-    let bookkeeping = tokio::spawn(async move {
-        let _edit = bookkeeping.registry.edits.lock().await;
-        if let Err(e) = crate::admin::catalog::sync_config(&bookkeeping).await {
-            tracing::error!(error = %e, "cannot record the listeners' load times");
-        }
-        crate::memory::release_free_memory();
-    });
+    let core = Core::start(cfg).await?;
+    let bookkeeping = record_load_times(core.app.clone());
     let retention_task = tokio::spawn(crate::retention::run(
-        store.clone(),
-        registry.clone(),
-        delivery_stop.clone(),
+        core.store.clone(),
+        core.app.registry.clone(),
+        core.delivery_stop.clone(),
     ));
-
-    let public = TcpListener::bind(server_cfg.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", server_cfg.listen))?;
-    let admin_addr = server_cfg
-        .admin_listen
-        .unwrap_or_else(|| "127.0.0.1:8081".parse().expect("addr"));
-    let admin = TcpListener::bind(admin_addr)
-        .await
-        .map_err(|e| format!("cannot listen on {admin_addr}: {e}"))?;
-    let tls = match &server_cfg.tls {
-        Some(t) => Some(server::tls_acceptor(&t.cert, &t.key)?),
-        None => None,
-    };
+    let sockets = Sockets::bind(&server_cfg).await?;
     tracing::info!(
-        public = %public.local_addr().map_err(|e| e.to_string())?,
-        admin = %admin.local_addr().map_err(|e| e.to_string())?,
-        tls = tls.is_some(),
-        pending,
-        api_listeners,
+        public = %sockets.public.local_addr()?,
+        admin = %sockets.admin.local_addr()?,
+        tls = sockets.tls.is_some(),
+        pending = core.pending,
+        api_listeners = core.api_listeners,
         "listening"
     );
     let limits = Limits {
         max_connections: server_cfg.max_connections,
         header_timeout: server_cfg.header_timeout,
     };
-    let stop_http = CancellationToken::new();
-    let public_app = app.clone();
-    let public_task = tokio::spawn(server::serve(
-        public,
-        tls,
-        limits.clone(),
-        move |req, peer| crate::ingress::route(public_app.clone(), req, peer),
-        stop_http.clone(),
-        GRACE,
-    ));
-    let admin_app = app.clone();
-    let stop_admin = stop_http.clone();
-    let admin_task = tokio::spawn(async move {
-        // Connections made meanwhile wait in the accept queue.
-        let _ = bookkeeping.await;
-        server::serve(
-            admin,
-            None,
-            limits,
-            move |req, peer| crate::admin::route(admin_app.clone(), req, peer),
-            stop_admin,
-            GRACE,
-        )
-        .await
-    });
+    let servers = Servers::start(sockets, &core.app, limits, bookkeeping);
+    wait_for_stop(&core.app, &path, &overrides, signals, seen).await;
+    servers.stop().await;
+    core.stop(retention_task).await
+}
 
-    wait_for_stop(&app, &path, &overrides, signals, seen).await;
-    tracing::info!("stopping: no new connections; finishing requests in flight");
-    stop_http.cancel();
-    let _ = public_task.await;
-    let _ = admin_task.await;
-    tracing::info!("stopping: letting running deliveries finish");
-    delivery_stop.cancel();
-    dispatcher.stop(GRACE).await;
-    let _ = retention_task.await;
-    drop(app);
-    tokio::task::spawn_blocking(move || store.close())
-        .await
-        .map_err(|e| e.to_string())?;
-    tracing::info!("stopped");
-    Ok(())
+/// The store, the live configuration and the delivery dispatcher.
+struct Core {
+    app: Arc<App>,
+    store: Store,
+    dispatcher: Dispatcher,
+    /// Stops delivery and the retention task.
+    delivery_stop: CancellationToken,
+    pending: i64,
+    api_listeners: usize,
+}
+
+impl Core {
+    async fn start(cfg: Config) -> anyhow::Result<Core> {
+        let store = Store::open(&cfg.store.path, cfg.store.queue_capacity)
+            .map_err(|e| anyhow!("{}: {e}", cfg.store.path.display()))?;
+        // API-made listeners join before delivery starts, so their pending deliveries find them.
+        let api = crate::admin::catalog::api_listener_specs(&store, &cfg).await?;
+        let api_listeners = api.len();
+        let registry = Arc::new(Registry::new(cfg, api));
+        crate::memory::release_free_memory();
+        let metrics = Arc::new(Metrics::default());
+        let pending = store.pending_count().await?;
+        metrics.pending_set(pending);
+        let delivery_stop = CancellationToken::new();
+        let client = delivery::client::build(registry.clone());
+        let (dispatch, dispatcher) = delivery::start(
+            store.clone(),
+            registry.clone(),
+            metrics.clone(),
+            client,
+            store.receiver_health_all().await?,
+            delivery_stop.clone(),
+            Arc::new(crate::system_events::DeliveryEvents::new(
+                store.clone(),
+                registry.clone(),
+            )),
+        );
+        let app = Arc::new(App {
+            registry,
+            store: store.clone(),
+            dispatcher: dispatch,
+            metrics,
+        });
+        Ok(Core {
+            app,
+            store,
+            dispatcher,
+            delivery_stop,
+            pending,
+            api_listeners,
+        })
+    }
+
+    /// Lets running deliveries finish (within the grace period), then closes the store.
+    async fn stop(self, retention_task: JoinHandle<()>) -> anyhow::Result<()> {
+        tracing::info!("stopping: letting running deliveries finish");
+        self.delivery_stop.cancel();
+        self.dispatcher.stop(GRACE).await;
+        let _ = retention_task.await;
+        drop(self.app);
+        let store = self.store;
+        tokio::task::spawn_blocking(move || store.close()).await?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Load times and account.* announcements are bookkeeping: with 100,000 listeners they take
+/// a noticeable while, so webhooks are taken meanwhile; the management API, which shows the
+/// load times, starts when they are recorded. The edit lock orders this with a reload that
+/// might come first.
+fn record_load_times(app: Arc<App>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let _edit = app.registry.edits.lock().await;
+        if let Err(e) = crate::admin::catalog::sync_config(&app).await {
+            tracing::error!(error = %e, "cannot record the listeners' load times");
+        }
+        crate::memory::release_free_memory();
+    })
+}
+
+/// The bound listening sockets and the TLS setup of the public one.
+struct Sockets {
+    public: TcpListener,
+    admin: TcpListener,
+    tls: Option<TlsAcceptor>,
+}
+
+impl Sockets {
+    async fn bind(server_cfg: &ServerSettings) -> anyhow::Result<Sockets> {
+        let public = TcpListener::bind(server_cfg.listen)
+            .await
+            .map_err(|e| anyhow!("cannot listen on {}: {e}", server_cfg.listen))?;
+        let admin_addr = server_cfg
+            .admin_listen
+            .unwrap_or_else(|| "127.0.0.1:8081".parse().expect("addr"));
+        let admin = TcpListener::bind(admin_addr)
+            .await
+            .map_err(|e| anyhow!("cannot listen on {admin_addr}: {e}"))?;
+        let tls = match &server_cfg.tls {
+            Some(t) => Some(server::tls_acceptor(&t.cert, &t.key)?),
+            None => None,
+        };
+        Ok(Sockets { public, admin, tls })
+    }
+}
+
+/// The running public and management servers.
+struct Servers {
+    stop: CancellationToken,
+    public: JoinHandle<()>,
+    admin: JoinHandle<()>,
+}
+
+impl Servers {
+    /// The management API waits for `bookkeeping`; connections made meanwhile wait in the
+    /// accept queue.
+    fn start(
+        sockets: Sockets,
+        app: &Arc<App>,
+        limits: Limits,
+        bookkeeping: JoinHandle<()>,
+    ) -> Servers {
+        let stop = CancellationToken::new();
+        let public_app = app.clone();
+        let public = tokio::spawn(server::serve(
+            sockets.public,
+            sockets.tls,
+            limits.clone(),
+            move |req, peer| crate::ingress::route(public_app.clone(), req, peer),
+            stop.clone(),
+            GRACE,
+        ));
+        let admin_app = app.clone();
+        let stop_admin = stop.clone();
+        let admin_socket = sockets.admin;
+        let admin = tokio::spawn(async move {
+            let _ = bookkeeping.await;
+            server::serve(
+                admin_socket,
+                None,
+                limits,
+                move |req, peer| crate::admin::route(admin_app.clone(), req, peer),
+                stop_admin,
+                GRACE,
+            )
+            .await
+        });
+        Servers {
+            stop,
+            public,
+            admin,
+        }
+    }
+
+    /// Stops accepting and lets requests in flight finish.
+    async fn stop(self) {
+        tracing::info!("stopping: no new connections; finishing requests in flight");
+        self.stop.cancel();
+        let _ = self.public.await;
+        let _ = self.admin.await;
+    }
 }
 
 /// The signals `serve` answers to. They are installed before the gateway says it is listening:

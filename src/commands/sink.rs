@@ -2,9 +2,10 @@
 //! verifies `webhook-signature` when given a secret, and can fail on purpose so that
 //! retries can be watched.
 
-use crate::cli::SinkArgs;
+use super::cli::SinkArgs;
 use crate::http_util::{self, Body};
 use crate::signature::{self, Scheme};
+use anyhow::anyhow;
 use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -35,13 +36,13 @@ struct Sink {
 }
 
 /// Runs `hookgate sink` until Ctrl-C or SIGTERM.
-pub fn run(args: SinkArgs) -> Result<(), String> {
+pub fn run(args: SinkArgs) -> anyhow::Result<()> {
     let status = StatusCode::from_u16(args.status)
-        .map_err(|_| format!("--status {}: not an HTTP status code", args.status))?;
+        .map_err(|_| anyhow!("--status {}: not an HTTP status code", args.status))?;
     if let Some(secret) = &args.secret {
         // A secret that is not base64 would mark every request INVALID: say so at once.
         signature::sign_standard_webhooks(secret, "probe", 0, b"")
-            .map_err(|e| format!("--secret: {e}"))?;
+            .map_err(|e| anyhow!("--secret: {e}"))?;
     }
     let sink = Arc::new(Sink {
         secret: args.secret,
@@ -52,19 +53,19 @@ pub fn run(args: SinkArgs) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+        .map_err(|e| anyhow!("cannot start the async runtime: {e}"))?;
     runtime.block_on(serve(args.listen, sink))
 }
 
-async fn serve(addr: SocketAddr, sink: Arc<Sink>) -> Result<(), String> {
+async fn serve(addr: SocketAddr, sink: Arc<Sink>) -> anyhow::Result<()> {
     // Signal handlers go in before "listening" is printed, so a SIGTERM sent as soon as the
     // line appears still means a clean exit instead of the default kill.
     let stop = stop_signal()?;
     tokio::pin!(stop);
     let listener = TcpListener::bind(addr)
         .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
+        .map_err(|e| anyhow!("cannot listen on {addr}: {e}"))?;
+    let local = listener.local_addr()?;
     emit(&format!("sink listening on {local}\n"));
     loop {
         let stream = tokio::select! {
@@ -95,9 +96,9 @@ async fn serve(addr: SocketAddr, sink: Arc<Sink>) -> Result<(), String> {
 
 /// Resolves on Ctrl-C or SIGTERM; the handlers are installed when this returns.
 #[cfg(unix)]
-fn stop_signal() -> Result<impl std::future::Future<Output = ()>, String> {
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{signal, SignalKind};
-    let install = |kind| signal(kind).map_err(|e| format!("cannot handle signals: {e}"));
+    let install = |kind| signal(kind).map_err(|e| anyhow!("cannot handle signals: {e}"));
     let (mut int, mut term) = (
         install(SignalKind::interrupt())?,
         install(SignalKind::terminate())?,
@@ -112,7 +113,7 @@ fn stop_signal() -> Result<impl std::future::Future<Output = ()>, String> {
 
 /// Resolves on Ctrl-C.
 #[cfg(not(unix))]
-fn stop_signal() -> Result<impl std::future::Future<Output = ()>, String> {
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     Ok(async {
         let _ = tokio::signal::ctrl_c().await;
     })

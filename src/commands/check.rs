@@ -1,10 +1,11 @@
 //! `hookgate check`: validate the config, list every error, print a one-line summary.
 
-use crate::cli::CheckArgs;
+use super::cli::CheckArgs;
 use crate::config;
+use anyhow::anyhow;
 
 /// Exit status 0 with a summary for a good file; every error as `PATH:LINE:COLUMN: key: message` otherwise.
-pub fn run(args: CheckArgs) -> Result<(), String> {
+pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     let path = config::default_path(args.config);
     match config::load(&path) {
         Ok(cfg) => {
@@ -27,7 +28,7 @@ pub fn run(args: CheckArgs) -> Result<(), String> {
         }
         Err(errors) => {
             let n = errors.errors.len();
-            Err(format!(
+            Err(anyhow!(
                 "{errors}\n{}: {n} error{}",
                 path.display(),
                 if n == 1 { "" } else { "s" }

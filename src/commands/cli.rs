@@ -1,6 +1,7 @@
 //! The command line (SPEC section 1).
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use crate::logging::LogFormat;
+use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -81,10 +82,4 @@ pub struct SinkArgs {
     /// Answer this status to every (other) request.
     #[arg(long, default_value_t = 200)]
     pub status: u16,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogFormat {
-    Text,
-    Json,
 }
