@@ -1,6 +1,6 @@
 //! Turns the raw file into a `Config`, collecting every problem with its location.
 
-use super::errors::Collector;
+use super::errors::{Collector, Positions};
 use super::locator::Locators;
 use super::model::*;
 use super::presets::{self, ProviderSpec};
@@ -41,6 +41,16 @@ impl<'a> Validator<'a> {
         Validator {
             errs: Collector::new(source),
             base_dir,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// A validator of values built from a JSON document, whose positions index `fields`
+    /// (see `Positions::Fields`); relative secret files resolve from the working directory.
+    pub fn for_fields(fields: &'a [String]) -> Self {
+        Validator {
+            errs: Collector::at(Positions::Fields(fields)),
+            base_dir: PathBuf::from("."),
             warnings: Vec::new(),
         }
     }
@@ -137,23 +147,24 @@ impl<'a> Validator<'a> {
     }
 
     fn rate_limit(&mut self, v: &Option<Sp<RawRateLimit>>, key: &str) -> Option<RateLimit> {
-        let v = v.as_ref()?;
-        let r = v.get_ref();
-        if r.per_second == 0 {
-            self.errs
-                .push(v.span(), format!("{key}.per_second"), "must be at least 1");
+        let r = v.as_ref()?.get_ref();
+        let per_second = *r.per_second.get_ref();
+        if per_second == 0 {
+            self.errs.push(
+                r.per_second.span(),
+                format!("{key}.per_second"),
+                "must be at least 1",
+            );
             return None;
         }
-        let burst = r.burst.unwrap_or(r.per_second);
+        let burst = r.burst.as_ref().map_or(per_second, |b| *b.get_ref());
         if burst == 0 {
+            let span = r.burst.as_ref().map(Sp::span).unwrap_or_default();
             self.errs
-                .push(v.span(), format!("{key}.burst"), "must be at least 1");
+                .push(span, format!("{key}.burst"), "must be at least 1");
             return None;
         }
-        Some(RateLimit {
-            per_second: r.per_second,
-            burst,
-        })
+        Some(RateLimit { per_second, burst })
     }
 
     fn header_name(
