@@ -1,15 +1,19 @@
 //! The JSON the management API answers with: listeners (every secret as `"***"`) and events.
 
-use super::doc::{ListenerDoc, RateLimitDoc, ReceiverDoc};
-use super::input::MASK;
+pub mod view;
+
+use super::doc::ListenerDoc;
 use crate::http_util::rfc3339_ms;
 use crate::store::{DeliveryView, EventView};
 use base64::Engine;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Map, Value};
+use view::ListenerView;
+pub use view::MASK;
 
 /// Where a listener comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum ManagedBy {
     Config,
     Api,
@@ -53,21 +57,7 @@ pub fn listener_url(public_url: &str, provider: &str, account: &str) -> String {
     )
 }
 
-fn masked(secret: &Option<String>) -> Value {
-    match secret {
-        Some(_) => json!(MASK),
-        None => Value::Null,
-    }
-}
-
-fn rate_limit(r: &Option<RateLimitDoc>) -> Value {
-    match r {
-        Some(r) => json!({"perSecond": r.per_second, "burst": r.burst.unwrap_or(r.per_second)}),
-        None => Value::Null,
-    }
-}
-
-/// A listener as the API shows it: the fields of seed 000 first, in its order, then the rest.
+/// A listener as the API shows it, every secret as `"***"`.
 /// `paused` tells whether a receiver (by URL) is paused for failing too long.
 pub fn listener(
     doc: &ListenerDoc,
@@ -75,95 +65,7 @@ pub fn listener(
     public_url: &str,
     paused: &dyn Fn(&str) -> bool,
 ) -> Value {
-    let mut o = Map::new();
-    o.insert("integrationAccountWebhookId".into(), json!(meta.id));
-    o.insert("name".into(), json!(doc.name));
-    o.insert("enabled".into(), json!(doc.enabled));
-    o.insert(
-        "headers".into(),
-        if doc.headers.is_empty() {
-            Value::Null
-        } else {
-            Value::Object(
-                doc.headers
-                    .keys()
-                    .map(|k| (k.clone(), json!(MASK)))
-                    .collect(),
-            )
-        },
-    );
-    o.insert("ipAddress".into(), json!(doc.allowed_ips.first()));
-    o.insert("eventSubscription".into(), json!(doc.event_subscription));
-    o.insert(
-        "receiverUrl".into(),
-        json!(doc.receivers.first().map(|r| &r.url)),
-    );
-    o.insert(
-        "listenerUrl".into(),
-        json!([listener_url(
-            public_url,
-            &doc.provider,
-            &doc.integration_account_id
-        )]),
-    );
-    o.insert(
-        "integrationAccountId".into(),
-        json!(doc.integration_account_id),
-    );
-    o.insert(
-        "integrationDefinitionId".into(),
-        json!(doc.integration_definition_id),
-    );
-    o.insert("workspaceId".into(), json!(doc.workspace_id));
-    o.insert("apiSupport".into(), json!(doc.api_support));
-    o.insert("createdAt".into(), json!(rfc3339_ms(meta.created_at)));
-    o.insert("updatedAt".into(), json!(rfc3339_ms(meta.updated_at)));
-    o.insert("deleted".into(), json!(meta.deleted_at.map(rfc3339_ms)));
-    o.insert("provider".into(), json!(doc.provider));
-    o.insert("allowedIps".into(), json!(doc.allowed_ips));
-    o.insert(
-        "receivers".into(),
-        Value::Array(
-            doc.receivers
-                .iter()
-                .map(|r| receiver(r, paused(&r.url)))
-                .collect(),
-        ),
-    );
-    o.insert(
-        "basicAuth".into(),
-        match &doc.basic_auth {
-            Some(b) => json!({"username": b.username, "password": MASK}),
-            None => Value::Null,
-        },
-    );
-    o.insert("verifySecret".into(), masked(&doc.verify_secret));
-    o.insert("rateLimit".into(), rate_limit(&doc.rate_limit));
-    o.insert("managedBy".into(), json!(meta.managed_by.name()));
-    Value::Object(o)
-}
-
-fn receiver(r: &ReceiverDoc, paused: bool) -> Value {
-    json!({
-        "url": r.url,
-        "headers": r.headers,
-        "events": r.events,
-        "format": r.format,
-        "maxRetryCount": r.max_retry_count,
-        "signingSecret": masked(&r.signing_secret),
-        "authorization": masked(&r.authorization),
-        "oauth": r.oauth.as_ref().map(|o| json!({
-            "tokenUrl": o.token_url,
-            "clientId": o.client_id,
-            "clientSecret": MASK,
-            "credentialsLocation": o.credentials_location,
-            "scope": o.scope,
-        })),
-        "rateLimit": rate_limit(&r.rate_limit),
-        "forwardHeaders": r.forward_headers,
-        "timeout": r.timeout,
-        "paused": paused,
-    })
+    serde_json::to_value(ListenerView::new(doc, meta, public_url, paused)).unwrap_or_default()
 }
 
 /// An event as listed, or (`full`) as shown alone: with its payload and every attempt.

@@ -4,87 +4,147 @@
 //! GET answer sent back carries, are taken and ignored.
 
 use super::Problem;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
+use std::borrow::Cow;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// How every secret is shown, and what a PUT sends to keep a stored secret unchanged.
-pub const MASK: &str = "***";
+pub use crate::admin::render::MASK;
 
 /// Past this many shape problems the rest of a body is not read: a hostile body cannot make the
 /// reader go over it again and again.
 const MAX_SHAPE_PROBLEMS: usize = 50;
 
-/// A listener as a request writes it.
-#[derive(Debug, Default, Deserialize)]
+/// A field the server sets: a request may carry it (a GET answer sent back) and it is ignored.
+pub struct ReadOnly;
+
+impl JsonSchema for ReadOnly {
+    fn schema_name() -> Cow<'static, str> {
+        "ReadOnly".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"readOnly": true, "description": "Set by the server; ignored in a request."})
+    }
+}
+
+/// A listener as a request writes it. Secrets in clear; on PUT, "***" keeps the stored secret.
+/// `receiverUrl` alone stands for one receiver with defaults; `ipAddress` alone for one allowed
+/// CIDR. Unknown fields are refused.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListenerInput {
     pub name: Option<String>,
     pub enabled: Option<bool>,
+    /// Required inbound headers: name and secret value.
+    #[schemars(extend("propertyNames" = {"pattern": "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"}))]
     pub headers: Option<BTreeMap<String, String>>,
     pub ip_address: Option<String>,
     pub event_subscription: Option<BTreeMap<String, bool>>,
+    #[schemars(extend("format" = "uri", "pattern" = "^https?://"))]
     pub receiver_url: Option<String>,
+    /// Non-empty, without '/' or white space.
+    #[schemars(required, with = "String", extend("pattern" = "^[^/\\s]+$"))]
     pub integration_account_id: Option<String>,
     pub integration_definition_id: Option<String>,
     pub workspace_id: Option<String>,
     pub api_support: Option<bool>,
+    #[schemars(required, with = "String")]
     pub provider: Option<String>,
     pub allowed_ips: Option<Vec<String>>,
     pub receivers: Option<Vec<ReceiverInput>>,
     pub basic_auth: Option<BasicAuthInput>,
     pub verify_secret: Option<String>,
     pub rate_limit: Option<RateLimitInput>,
-    // Set by the server: ignored in a request.
+    #[serde(default)]
+    #[schemars(with = "ReadOnly")]
     pub integration_account_webhook_id: Option<IgnoredAny>,
+    #[serde(default)]
+    #[schemars(with = "ReadOnly")]
     pub listener_url: Option<IgnoredAny>,
+    #[serde(default)]
+    #[schemars(with = "ReadOnly")]
     pub created_at: Option<IgnoredAny>,
+    #[serde(default)]
+    #[schemars(with = "ReadOnly")]
     pub updated_at: Option<IgnoredAny>,
+    #[serde(default)]
+    #[schemars(with = "ReadOnly")]
     pub deleted: Option<IgnoredAny>,
+    #[serde(default)]
+    #[schemars(with = "ReadOnly")]
     pub managed_by: Option<IgnoredAny>,
 }
 
 /// A receiver as a request writes it.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReceiverInput {
+    #[schemars(required, with = "String", extend("format" = "uri", "pattern" = "^https?://"))]
     pub url: Option<String>,
+    /// Extra headers sent with every delivery.
+    #[schemars(extend(
+        "propertyNames" = {"pattern": "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},
+        "additionalProperties" = {"type": "string", "pattern": "^[\\t\\x20-\\x7e]*$"}
+    ))]
     pub headers: Option<BTreeMap<String, String>>,
     pub events: Option<Vec<String>>,
+    #[schemars(extend("enum" = ["raw", "envelope", null]))]
     pub format: Option<String>,
+    #[schemars(extend("maximum" = 4294967295u32))]
     pub max_retry_count: Option<u32>,
     pub signing_secret: Option<String>,
     pub authorization: Option<String>,
     pub oauth: Option<OAuthInput>,
     pub rate_limit: Option<RateLimitInput>,
+    #[schemars(extend("items" = {"type": "string", "pattern": "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"}))]
     pub forward_headers: Option<Vec<String>>,
+    /// A duration like "10s".
+    #[schemars(extend("pattern" = "^[0-9]+(ms|s|m|h|d)$"))]
     pub timeout: Option<String>,
-    /// Set by the server: ignored in a request.
+    #[serde(default)]
+    #[schemars(with = "ReadOnly")]
     pub paused: Option<IgnoredAny>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// HTTP Basic credentials a provider must send.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BasicAuthInput {
+    #[schemars(required, with = "String")]
     pub username: Option<String>,
+    #[schemars(required, with = "String")]
     pub password: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// OAuth 2.0 client credentials for a receiver.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OAuthInput {
+    #[schemars(required, with = "String", extend("format" = "uri", "pattern" = "^https?://"))]
     pub token_url: Option<String>,
+    #[schemars(required, with = "String")]
     pub client_id: Option<String>,
+    #[schemars(required, with = "String")]
     pub client_secret: Option<String>,
+    #[schemars(extend("enum" = ["header", "body", null]))]
     pub credentials_location: Option<String>,
     pub scope: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// A rate limit; `burst` defaults to `perSecond`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RateLimitInput {
+    #[schemars(required, with = "u32", extend("maximum" = 4294967295u32))]
     pub per_second: Option<u32>,
+    #[schemars(extend("maximum" = 4294967295u32))]
     pub burst: Option<u32>,
 }
 
