@@ -82,7 +82,7 @@ async fn serve(
         .map_err(|e| format!("{}: {e}", cfg.store.path.display()))?;
     let server_cfg = cfg.server.clone();
     // API-made listeners join before delivery starts, so their pending deliveries find them.
-    let api = crate::admin::catalog::api_listener_specs(&store, &cfg)
+    let api = crate::listeners::catalog::api_listener_specs(&store, &cfg)
         .await
         .map_err(|e| e.to_string())?;
     let api_listeners = api.len();
@@ -116,8 +116,7 @@ async fn serve(
     // might come first.
     let bookkeeping = app.clone();
     let bookkeeping = tokio::spawn(async move {
-        let _edit = bookkeeping.registry.edits.lock().await;
-        if let Err(e) = crate::admin::catalog::sync_config(&bookkeeping).await {
+        if let Err(e) = crate::listeners::edits::record_file_listeners(&bookkeeping).await {
             tracing::error!(error = %e, "cannot record the listeners' load times");
         }
         crate::memory::release_free_memory();
@@ -286,21 +285,7 @@ async fn reload(app: &App, path: &Path, overrides: &Overrides, why: &str) {
                 tracing::warn!("{w}");
             }
             let n = cfg.listeners.len();
-            // Hold off API edits, so none lands between reading the API listeners and swapping.
-            let _edit = registry.edits.lock().await;
-            let api = match crate::admin::catalog::api_listener_specs(&app.store, &cfg).await {
-                Ok(api) => Some(api),
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot read the API listeners; keeping the ones in service");
-                    None
-                }
-            };
-            registry.replace(cfg, api);
-            crate::memory::release_free_memory();
-            let api = registry.load().listeners().count().saturating_sub(n);
-            if let Err(e) = crate::admin::catalog::sync_config(app).await {
-                tracing::error!(error = %e, "cannot record the listeners' load times");
-            }
+            let api = crate::listeners::edits::apply_config(app, cfg).await;
             tracing::info!(
                 listeners = n,
                 api_listeners = api,

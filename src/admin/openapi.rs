@@ -4,13 +4,13 @@
 
 use super::auth::Scope;
 use super::events::STATUSES;
-use super::request::{MAX_SKIP, MAX_TAKE};
 use super::input::ListenerInput;
 use super::render::view::ListenerView;
+use super::request::{MAX_SKIP, MAX_TAKE};
 use crate::app::App;
-use schemars::generate::SchemaSettings;
 use crate::http_util::{self, Body};
 use http::{Response, StatusCode};
+use schemars::generate::SchemaSettings;
 use serde_json::{json, Map, Value};
 
 /// The document for the running configuration (built per request: it is small, and a reload
@@ -482,11 +482,18 @@ mod tests {
             assert_eq!(s["additionalProperties"], false, "{name}");
             let properties = s["properties"].as_object().unwrap();
             let required = s["required"].as_array().unwrap();
-            assert_eq!(properties.len(), required.len(), "{name}: every field is always sent");
+            assert_eq!(
+                properties.len(),
+                required.len(),
+                "{name}: every field is always sent"
+            );
         }
         let input = &schemas["ListenerInput"];
         assert_eq!(input["additionalProperties"], false);
-        assert_eq!(input["required"], json!(["integrationAccountId", "provider"]));
+        assert_eq!(
+            input["required"],
+            json!(["integrationAccountId", "provider"])
+        );
         assert_eq!(input["properties"]["provider"]["enum"], json!(["hostaway"]));
         assert_eq!(input["properties"]["createdAt"]["readOnly"], true);
         let receiver = &schemas["Receiver"]["properties"];

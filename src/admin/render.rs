@@ -4,41 +4,13 @@ pub mod view;
 
 use super::doc::ListenerDoc;
 use crate::http_util::rfc3339_ms;
+pub use crate::listeners::{ManagedBy, Meta};
 use crate::store::{DeliveryView, EventView};
 use base64::Engine;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Map, Value};
 use view::ListenerView;
 pub use view::MASK;
-
-/// Where a listener comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ManagedBy {
-    Config,
-    Api,
-}
-
-impl ManagedBy {
-    /// The `managedBy` value.
-    pub fn name(self) -> &'static str {
-        match self {
-            ManagedBy::Config => "config",
-            ManagedBy::Api => "api",
-        }
-    }
-}
-
-/// What the server knows about a listener beyond its document.
-#[derive(Debug, Clone)]
-pub struct Meta {
-    pub id: String,
-    pub managed_by: ManagedBy,
-    /// Unix milliseconds.
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub deleted_at: Option<i64>,
-}
 
 /// Characters left as they are in a listener URL segment (RFC 3986 unreserved).
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC

@@ -7,8 +7,8 @@ use super::Problem;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
-use std::borrow::Cow;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 pub use crate::admin::render::MASK;
