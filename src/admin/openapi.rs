@@ -183,6 +183,51 @@ fn schemas(providers: &[String]) -> Value {
                     "items": exact(json!({"field": {"type": "string"}, "message": {"type": "string"}}))}
             }
         },
+        "TestRequest": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "eventType": {"type": ["string", "null"], "minLength": 1},
+                "payload": {"description": "The body to send (any JSON); null or absent for a default one."}
+            }
+        },
+        "TestResult": exact(json!({
+            "success": {"const": true},
+            "eventId": {"type": "string"},
+            "deliveries": {"type": "integer", "minimum": 0}
+        })),
+        "Resumed": exact(json!({
+            "success": {"const": true},
+            "resumed": strings()
+        })),
+        "RetryResult": exact(json!({
+            "success": {"const": true},
+            "eventId": {"type": "string"},
+            "queued": {"type": "integer", "minimum": 0}
+        })),
+        "Deleted": exact(json!({
+            "success": {"const": true},
+            "eventId": {"type": "string"}
+        })),
+        "EventTypes": exact(json!({
+            "eventTypes": {"type": "array", "items": exact(json!({
+                "name": {"type": "string"},
+                "description": {"type": "string"},
+                "provider": {"type": "string"}
+            }))}
+        }))
+    });
+    for written in [written, event_schemas()] {
+        if let Value::Object(w) = written {
+            all.extend(w);
+        }
+    }
+    Value::Object(all)
+}
+
+/// The event log's answers.
+fn event_schemas() -> Value {
+    json!({
         "Delivery": exact(json!({
             "id": {"type": "integer"},
             "receiverUrl": {"type": "string"},
@@ -239,45 +284,8 @@ fn schemas(providers: &[String]) -> Value {
         "EventList": exact(json!({
             "events": {"type": "array", "items": reference("Event")},
             "totalEventsCount": {"type": "integer", "minimum": 0}
-        })),
-        "TestRequest": {
-            "type": "object",
-            "additionalProperties": false,
-            "properties": {
-                "eventType": {"type": ["string", "null"], "minLength": 1},
-                "payload": {"description": "The body to send (any JSON); null or absent for a default one."}
-            }
-        },
-        "TestResult": exact(json!({
-            "success": {"const": true},
-            "eventId": {"type": "string"},
-            "deliveries": {"type": "integer", "minimum": 0}
-        })),
-        "Resumed": exact(json!({
-            "success": {"const": true},
-            "resumed": strings()
-        })),
-        "RetryResult": exact(json!({
-            "success": {"const": true},
-            "eventId": {"type": "string"},
-            "queued": {"type": "integer", "minimum": 0}
-        })),
-        "Deleted": exact(json!({
-            "success": {"const": true},
-            "eventId": {"type": "string"}
-        })),
-        "EventTypes": exact(json!({
-            "eventTypes": {"type": "array", "items": exact(json!({
-                "name": {"type": "string"},
-                "description": {"type": "string"},
-                "provider": {"type": "string"}
-            }))}
         }))
-    });
-    if let Value::Object(written) = written {
-        all.extend(written);
-    }
-    Value::Object(all)
+    })
 }
 
 /// The schemas of the listener types, derived from the types the server reads and writes:
@@ -319,6 +327,38 @@ fn responses() -> Value {
 }
 
 fn paths() -> Value {
+    let mut all = api_paths();
+    if let (Some(all), Value::Object(open)) = (all.as_object_mut(), open_paths()) {
+        all.extend(open);
+    }
+    all
+}
+
+/// The paths that need no token.
+fn open_paths() -> Value {
+    let open = |id: &str, summary: &str, content: Value, extra: Option<(&str, Value)>| {
+        let mut responses = json!({"200": {"description": "OK", "content": content}});
+        if let Some((status, r)) = extra {
+            responses[status] = r;
+        }
+        responses["405"] = error_response("405");
+        json!({"get": {"operationId": id, "summary": summary, "security": [], "responses": responses}})
+    };
+    let health = exact(json!({"status": {"type": "string"}}));
+    let ready = json!({"type": "object", "required": ["status", "listeners"], "properties": {
+        "status": {"type": "string"}, "listeners": {"type": "integer"}, "reason": {"type": "string"}}});
+    json!({
+        "/healthz": open("healthz", "The process answers.", json_content(health), None),
+        "/readyz": open("readyz", "The store takes writes and listeners are loaded.", json_content(ready.clone()),
+            Some(("503", json!({"description": "The store's last commit failed.", "content": json_content(ready)})))),
+        "/metrics": open("metrics", "Prometheus metrics.",
+            json!({"application/openmetrics-text": {"schema": {"type": "string"}}}), None),
+        "/openapi.json": open("openapi", "This document.", json_content(json!({"type": "object"})), None)
+    })
+}
+
+/// The management API's paths.
+fn api_paths() -> Value {
     let listener = || reference("Listener");
     let id = || path_param("id", "The listener's integrationAccountWebhookId.");
     let event_id = || path_param("eventId", "The event's id.");
@@ -340,17 +380,6 @@ fn paths() -> Value {
         "Only events of this type.",
         json!({"type": "string"}),
     ));
-    let open = |id: &str, summary: &str, content: Value, extra: Option<(&str, Value)>| {
-        let mut responses = json!({"200": {"description": "OK", "content": content}});
-        if let Some((status, r)) = extra {
-            responses[status] = r;
-        }
-        responses["405"] = error_response("405");
-        json!({"get": {"operationId": id, "summary": summary, "security": [], "responses": responses}})
-    };
-    let health = exact(json!({"status": {"type": "string"}}));
-    let ready = json!({"type": "object", "required": ["status", "listeners"], "properties": {
-        "status": {"type": "string"}, "listeners": {"type": "integer"}, "reason": {"type": "string"}}});
     json!({
         "/api/v1/integration_account_webhook": {
             "get": operation("listListeners", "List the listeners (not deleted ones), of one account or all.",
@@ -404,13 +433,7 @@ fn paths() -> Value {
                 Scope::View,
                 vec![query_param("provider", "Only this provider's types.", json!({"type": "string"}))],
                 None, ("200", ok("The event types.", reference("EventTypes"))), &[])
-        },
-        "/healthz": open("healthz", "The process answers.", json_content(health), None),
-        "/readyz": open("readyz", "The store takes writes and listeners are loaded.", json_content(ready.clone()),
-            Some(("503", json!({"description": "The store's last commit failed.", "content": json_content(ready)})))),
-        "/metrics": open("metrics", "Prometheus metrics.",
-            json!({"application/openmetrics-text": {"schema": {"type": "string"}}}), None),
-        "/openapi.json": open("openapi", "This document.", json_content(json!({"type": "object"})), None)
+        }
     })
 }
 
