@@ -435,7 +435,7 @@ impl<'a> Validator<'a> {
         match Locators::parse(v.get_ref()) {
             Ok(l) => Some(l),
             Err(e) => {
-                self.errs.push(v.span(), key, e);
+                self.errs.push(v.span(), key, e.to_string());
                 None
             }
         }
