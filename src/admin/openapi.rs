@@ -5,6 +5,7 @@
 use super::auth::Scope;
 use super::events::STATUSES;
 use super::input::ListenerInput;
+use super::render::event::{EventDetailOut, EventOut};
 use super::render::view::ListenerView;
 use super::request::{MAX_SKIP, MAX_TAKE};
 use crate::app::App;
@@ -51,10 +52,6 @@ fn event_links() -> Value {
         "RetryEvent": link("retryEvent", "eventId", id),
         "DeleteEvent": link("deleteEvent", "eventId", id)
     })
-}
-
-fn nullable(kind: &str) -> Value {
-    json!({"type": [kind, "null"]})
 }
 
 fn strings() -> Value {
@@ -183,6 +180,10 @@ fn schemas(providers: &[String]) -> Value {
                     "items": exact(json!({"field": {"type": "string"}, "message": {"type": "string"}}))}
             }
         },
+        "EventList": exact(json!({
+            "events": {"type": "array", "items": reference("Event")},
+            "totalEventsCount": {"type": "integer", "minimum": 0}
+        })),
         "TestRequest": {
             "type": "object",
             "additionalProperties": false,
@@ -217,75 +218,10 @@ fn schemas(providers: &[String]) -> Value {
             }))}
         }))
     });
-    for written in [written, event_schemas()] {
-        if let Value::Object(w) = written {
-            all.extend(w);
-        }
+    if let Value::Object(written) = written {
+        all.extend(written);
     }
     Value::Object(all)
-}
-
-/// The event log's answers.
-fn event_schemas() -> Value {
-    json!({
-        "Delivery": exact(json!({
-            "id": {"type": "integer"},
-            "receiverUrl": {"type": "string"},
-            "status": {"type": "string", "enum": STATUSES},
-            "attemptCount": {"type": "integer", "minimum": 0},
-            "nextAttemptAt": {"type": ["string", "null"], "format": "date-time"},
-            "lastStatusCode": nullable("integer"),
-            "lastError": nullable("string")
-        })),
-        "DeliveryWithAttempts": exact(json!({
-            "id": {"type": "integer"},
-            "receiverUrl": {"type": "string"},
-            "status": {"type": "string", "enum": STATUSES},
-            "attemptCount": {"type": "integer", "minimum": 0},
-            "nextAttemptAt": {"type": ["string", "null"], "format": "date-time"},
-            "lastStatusCode": nullable("integer"),
-            "lastError": nullable("string"),
-            "attempts": {"type": "array", "items": reference("Attempt")}
-        })),
-        "Attempt": exact(json!({
-            "attempt": {"type": "integer", "minimum": 1},
-            "startedAt": date_time(),
-            "durationMs": {"type": "integer"},
-            "statusCode": nullable("integer"),
-            "error": nullable("string"),
-            "response": {"type": ["string", "null"], "description": "The first 1 KiB of the answer."}
-        })),
-        "Event": exact(json!({
-            "id": {"type": "string"},
-            "listenerId": {"type": "string"},
-            "provider": {"type": "string"},
-            "eventType": nullable("string"),
-            "receivedAt": date_time(),
-            "sourceIp": nullable("string"),
-            "deliveries": {"type": "array", "items": reference("Delivery")}
-        })),
-        "EventDetail": {
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["id", "listenerId", "provider", "eventType", "receivedAt", "sourceIp", "deliveries"],
-            "oneOf": [{"required": ["payload"]}, {"required": ["payloadBase64"]}],
-            "properties": {
-                "id": {"type": "string"},
-                "listenerId": {"type": "string"},
-                "provider": {"type": "string"},
-                "eventType": nullable("string"),
-                "receivedAt": date_time(),
-                "sourceIp": nullable("string"),
-                "payload": {"description": "The body, when it is JSON."},
-                "payloadBase64": {"type": "string", "description": "The body, when it is not JSON."},
-                "deliveries": {"type": "array", "items": reference("DeliveryWithAttempts")}
-            }
-        },
-        "EventList": exact(json!({
-            "events": {"type": "array", "items": reference("Event")},
-            "totalEventsCount": {"type": "integer", "minimum": 0}
-        }))
-    })
 }
 
 /// The schemas of the listener types, derived from the types the server reads and writes:
@@ -299,6 +235,8 @@ fn derived_schemas(providers: &[String]) -> Map<String, Value> {
     };
     let mut answers = settings().for_serialize().into_generator();
     answers.subschema_for::<ListenerView>();
+    answers.subschema_for::<EventOut>();
+    answers.subschema_for::<EventDetailOut>();
     let mut all = answers.take_definitions(true);
     let mut requests = settings().for_deserialize().into_generator();
     requests.subschema_for::<ListenerInput>();
@@ -500,7 +438,17 @@ mod tests {
     fn answers_are_described_exactly() {
         let doc = build(&["hostaway".to_string()]);
         let schemas = &doc["components"]["schemas"];
-        for name in ["Listener", "Receiver", "OAuth", "BasicAuth", "RateLimit"] {
+        for name in [
+            "Listener",
+            "Receiver",
+            "OAuth",
+            "BasicAuth",
+            "RateLimit",
+            "Event",
+            "Delivery",
+            "DeliveryWithAttempts",
+            "Attempt",
+        ] {
             let s = &schemas[name];
             assert_eq!(s["additionalProperties"], false, "{name}");
             let properties = s["properties"].as_object().unwrap();
