@@ -151,7 +151,10 @@ impl Fields {
             rate_limit: self.rate_limit(&named("rateLimit"), r.rate_limit.as_ref()),
             events: r.events.clone(),
             format: Some(self.at(named("format"), r.format.clone())),
-            forward_headers: self.strings(&named("forwardHeaders"), &r.forward_headers),
+            // The validator names the list, not the item, for a bad forwarded header.
+            forward_headers: (r.forward_headers.iter())
+                .map(|h| self.at(named("forwardHeaders"), h.clone()))
+                .collect(),
             oauth: r.oauth.as_ref().map(|o| self.oauth(&named("oauth"), o)),
             timeout: r.timeout.clone().map(|t| self.at(named("timeout"), t)),
         };
