@@ -20,6 +20,7 @@ pub mod delivery;
 pub mod health;
 pub mod http_util;
 pub mod ingress;
+pub mod listeners;
 pub mod logging;
 pub mod memory;
 pub mod metrics;

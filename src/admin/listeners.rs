@@ -1,20 +1,17 @@
 //! `/api/v1/integration_account_webhook`: list, show, create, update and (softly) delete listeners.
 
-use super::catalog::{self, Entry};
 use super::doc::ListenerDoc;
 use super::input;
-use super::render::{self, ManagedBy, Meta};
+use super::render;
 use super::request::{invalid, not_found, store_failed, Problem, Query};
 use super::validation;
 use crate::app::App;
 use crate::config::{Config, ListenerSpec};
 use crate::http_util::{self, Body};
-use crate::registry::receiver_key;
-use crate::store::{now_ms, ApiListenerRow, ListenerWrite};
+use crate::listeners::{catalog, edits, receiver_key, EditError, Entry};
 use bytes::Bytes;
 use http::{Response, StatusCode};
 use serde_json::Value;
-use std::sync::Arc;
 
 fn show(app: &App, entry: &Entry) -> Value {
     let public_url = app.registry.load().config.server.public_url.clone();
@@ -56,26 +53,34 @@ pub async fn get(app: &App, id: &str) -> Response<Body> {
     }
 }
 
-fn managed_by_config() -> Response<Body> {
-    http_util::error(
-        StatusCode::CONFLICT,
-        "managed_by_config",
-        "this listener comes from listeners.toml: change it there",
-    )
-}
-
-fn clash(spec: &ListenerSpec, owner: Option<&str>) -> Response<Body> {
-    let message = match owner {
-        Some(id) => format!(
-            "({}, {}) already has a listener: {id}",
-            spec.provider, spec.account_id
+/// The answer to an edit that did not happen.
+fn refused<E>(e: EditError<E>, invalid_answer: impl FnOnce(E) -> Response<Body>) -> Response<Body> {
+    match e {
+        EditError::Invalid(problems) => invalid_answer(problems),
+        EditError::Clash {
+            provider,
+            account,
+            owner,
+        } => {
+            let message = match owner {
+                Some(id) => format!("({provider}, {account}) already has a listener: {id}"),
+                None => format!("({provider}, {account}) already has a listener"),
+            };
+            http_util::error(StatusCode::CONFLICT, "conflict", &message)
+        }
+        EditError::ManagedByConfig => http_util::error(
+            StatusCode::CONFLICT,
+            "managed_by_config",
+            "this listener comes from listeners.toml: change it there",
         ),
-        None => format!(
-            "({}, {}) already has a listener",
-            spec.provider, spec.account_id
+        EditError::NotFound => not_found("no listener with this id"),
+        EditError::Unreadable => http_util::error(
+            StatusCode::CONFLICT,
+            "unreadable",
+            "the stored listener cannot be read; delete it and create it again",
         ),
-    };
-    http_util::error(StatusCode::CONFLICT, "conflict", &message)
+        EditError::Store(e) => store_failed(&e),
+    }
 }
 
 /// Reads and validates a body into a listener; `Err` lists every problem: those of the JSON
@@ -106,123 +111,34 @@ fn read(
     Err(problems)
 }
 
-fn row(spec: &ListenerSpec, created_at: i64, updated_at: i64) -> ApiListenerRow {
-    ApiListenerRow {
-        id: spec.id.clone(),
-        provider: spec.provider.clone(),
-        account_id: spec.account_id.clone(),
-        // The canonical form of what was validated, so a restart rebuilds the same listener.
-        doc: serde_json::to_string(&ListenerDoc::from(spec)).unwrap_or_default(),
-        created_at,
-        updated_at,
-        deleted_at: None,
-    }
-}
-
-fn entry(spec: &ListenerSpec, created_at: i64, updated_at: i64) -> Entry {
-    Entry {
-        doc: ListenerDoc::from(spec),
-        meta: Meta {
-            id: spec.id.clone(),
-            managed_by: ManagedBy::Api,
-            created_at,
-            updated_at,
-            deleted_at: None,
-        },
-    }
-}
-
 /// POST: validates like `hookgate check`, stores, and puts the listener in service; 201.
 pub async fn create(app: &App, body: Bytes, caller: &str) -> Response<Body> {
-    let _edit = app.registry.edits.lock().await;
-    let config = app.registry.load().config.clone();
-    let id = uuid::Uuid::new_v4().to_string();
-    let spec = match read(&body, &id, None, &config) {
-        Ok(s) => s,
-        Err(problems) => return invalid(&problems),
-    };
-    if let Some(owner) = catalog::config_owner(&config, &spec.provider, &spec.account_id) {
-        return clash(&spec, Some(owner));
+    match edits::create(app, |id, config| read(&body, id, None, config)).await {
+        Ok(made) => {
+            tracing::info!(listener = %made.meta.id, provider = %made.doc.provider, token = caller, "listener created through the management API");
+            http_util::json(StatusCode::CREATED, &show(app, &made))
+        }
+        Err(e) => refused(e, |problems| invalid(&problems)),
     }
-    let now = now_ms();
-    match app.store.insert_api_listener(row(&spec, now, now)).await {
-        Ok(ListenerWrite::Done) => {}
-        Ok(_) => return clash(&spec, None),
-        Err(e) => return store_failed(&e),
-    }
-    tracing::info!(listener = %id, provider = %spec.provider, token = caller, "listener created through the management API");
-    let shown = show(app, &entry(&spec, now, now));
-    catalog::announce(app, "account.created", &spec, ManagedBy::Api);
-    app.registry.upsert_api_listener(Arc::new(spec));
-    http_util::json(StatusCode::CREATED, &shown)
 }
 
 /// PUT: replaces an API listener's definition (`"***"` keeps a stored secret); 200.
 pub async fn update(app: &App, id: &str, body: Bytes, caller: &str) -> Response<Body> {
-    if catalog::is_config_listener(&app.registry.load().config, id) {
-        return managed_by_config();
+    let read = |config: &Config, stored: &ListenerDoc| read(&body, id, Some(stored), config);
+    match edits::update(app, id, read).await {
+        Ok(changed) => {
+            tracing::info!(listener = %id, token = caller, "listener updated through the management API");
+            http_util::json(StatusCode::OK, &show(app, &changed))
+        }
+        Err(e) => refused(e, |problems| invalid(&problems)),
     }
-    let _edit = app.registry.edits.lock().await;
-    let config = app.registry.load().config.clone();
-    // A file listener added by a reload while we waited for the lock.
-    if catalog::is_config_listener(&config, id) {
-        return managed_by_config();
-    }
-    let stored = match app.store.api_listener(id).await {
-        Ok(Some(r)) if r.deleted_at.is_none() => r,
-        Ok(_) => return not_found("no listener with this id"),
-        Err(e) => return store_failed(&e),
-    };
-    let Some(old) = catalog::api_entry(&stored) else {
-        return http_util::error(
-            StatusCode::CONFLICT,
-            "unreadable",
-            "the stored listener cannot be read; delete it and create it again",
-        );
-    };
-    let spec = match read(&body, id, Some(&old.doc), &config) {
-        Ok(s) => s,
-        Err(problems) => return invalid(&problems),
-    };
-    if let Some(owner) = catalog::config_owner(&config, &spec.provider, &spec.account_id) {
-        return clash(&spec, Some(owner));
-    }
-    let now = now_ms();
-    match app
-        .store
-        .update_api_listener(row(&spec, stored.created_at, now))
-        .await
-    {
-        Ok(ListenerWrite::Done) => {}
-        Ok(ListenerWrite::Clash) => return clash(&spec, None),
-        Ok(ListenerWrite::Missing) => return not_found("no listener with this id"),
-        Err(e) => return store_failed(&e),
-    }
-    tracing::info!(listener = %id, token = caller, "listener updated through the management API");
-    let shown = show(app, &entry(&spec, stored.created_at, now));
-    catalog::announce(app, "account.updated", &spec, ManagedBy::Api);
-    app.registry.upsert_api_listener(Arc::new(spec));
-    http_util::json(StatusCode::OK, &shown)
 }
 
 /// DELETE: a soft delete; the row stays with `deleted` set and the listener URL answers 404.
 pub async fn delete(app: &App, id: &str, caller: &str) -> Response<Body> {
-    if catalog::is_config_listener(&app.registry.load().config, id) {
-        return managed_by_config();
+    if let Err(e) = edits::delete(app, id).await {
+        return refused(e, |never| match never {});
     }
-    let _edit = app.registry.edits.lock().await;
-    if catalog::is_config_listener(&app.registry.load().config, id) {
-        return managed_by_config();
-    }
-    match app.store.delete_api_listener(id, now_ms()).await {
-        Ok(ListenerWrite::Done) => {}
-        Ok(_) => return not_found("no listener with this id"),
-        Err(e) => return store_failed(&e),
-    }
-    if let Some(live) = app.registry.load().listener(id) {
-        catalog::announce(app, "account.deleted", &live.spec, ManagedBy::Api);
-    }
-    app.registry.remove_api_listener(id);
     tracing::info!(listener = %id, token = caller, "listener deleted through the management API");
     get(app, id).await
 }

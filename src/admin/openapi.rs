@@ -4,10 +4,14 @@
 
 use super::auth::Scope;
 use super::events::STATUSES;
+use super::input::ListenerInput;
+use super::render::event::{EventDetailOut, EventOut};
+use super::render::view::ListenerView;
 use super::request::{MAX_SKIP, MAX_TAKE};
 use crate::app::App;
 use crate::http_util::{self, Body};
 use http::{Response, StatusCode};
+use schemars::generate::SchemaSettings;
 use serde_json::{json, Map, Value};
 
 /// The document for the running configuration (built per request: it is small, and a reload
@@ -22,24 +26,6 @@ pub fn document(app: &App) -> Response<Body> {
         .cloned()
         .collect();
     http_util::json(StatusCode::OK, &build(&providers))
-}
-
-/// An HTTP header name (RFC 9110 token).
-const HEADER_NAME: &str = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
-/// A header value hookgate can send: visible ASCII, spaces and tabs.
-const HEADER_VALUE: &str = "^[\\t\\x20-\\x7e]*$";
-/// An id or account: non-empty, without '/' or white space (as the config validator says).
-const SEGMENT_TEXT: &str = "^[^/\\s]+$";
-/// A duration as the config writes it.
-const DURATION: &str = "^[0-9]+(ms|s|m|h|d)$";
-
-fn header_map(values: Option<&str>) -> Value {
-    let mut v = json!({"type": ["object", "null"], "propertyNames": {"pattern": HEADER_NAME},
-                       "additionalProperties": {"type": "string"}});
-    if let Some(p) = values {
-        v["additionalProperties"]["pattern"] = json!(p);
-    }
-    v
 }
 
 fn link(operation: &str, parameter: &str, expression: &str) -> Value {
@@ -66,14 +52,6 @@ fn event_links() -> Value {
         "RetryEvent": link("retryEvent", "eventId", id),
         "DeleteEvent": link("deleteEvent", "eventId", id)
     })
-}
-
-fn nullable(kind: &str) -> Value {
-    json!({"type": [kind, "null"]})
-}
-
-fn string_map() -> Value {
-    json!({"type": "object", "additionalProperties": {"type": "string"}})
 }
 
 fn strings() -> Value {
@@ -187,20 +165,8 @@ fn listener_body() -> Value {
 }
 
 fn schemas(providers: &[String]) -> Value {
-    let rate_limit_out = json!({"oneOf": [
-        {"type": "null"},
-        exact(json!({"perSecond": {"type": "integer"}, "burst": {"type": "integer"}}))
-    ]});
-    let rate_limit_in = json!({"oneOf": [
-        {"type": "null"},
-        {"type": "object", "additionalProperties": false, "required": ["perSecond"], "properties": {
-            "perSecond": {"type": "integer", "minimum": 0, "maximum": u32::MAX},
-            "burst": {"type": ["integer", "null"], "minimum": 0, "maximum": u32::MAX}
-        }}
-    ]});
-    let read_only =
-        json!({"readOnly": true, "description": "Set by the server; ignored in a request."});
-    json!({
+    let mut all = derived_schemas(providers);
+    let written = json!({
         "Error": {
             "type": "object",
             "required": ["code", "message", "errorId", "timestamp"],
@@ -212,164 +178,6 @@ fn schemas(providers: &[String]) -> Value {
                 "timestamp": date_time(),
                 "errors": {"type": "array", "description": "Every problem of a 400, by field.",
                     "items": exact(json!({"field": {"type": "string"}, "message": {"type": "string"}}))}
-            }
-        },
-        "Listener": exact(json!({
-            "integrationAccountWebhookId": {"type": "string"},
-            "name": {"type": "string"},
-            "enabled": {"type": "boolean"},
-            "headers": {"type": ["object", "null"], "description": "Required inbound headers; values are always \"***\".",
-                        "additionalProperties": {"type": "string", "const": "***"}},
-            "ipAddress": nullable("string"),
-            "eventSubscription": {"type": ["object", "null"], "additionalProperties": {"type": "boolean"}},
-            "receiverUrl": nullable("string"),
-            "listenerUrl": strings(),
-            "integrationAccountId": {"type": "string"},
-            "integrationDefinitionId": nullable("string"),
-            "workspaceId": nullable("string"),
-            "apiSupport": {"type": "boolean"},
-            "createdAt": date_time(),
-            "updatedAt": date_time(),
-            "deleted": {"type": ["string", "null"], "format": "date-time"},
-            "provider": {"type": "string"},
-            "allowedIps": strings(),
-            "receivers": {"type": "array", "items": reference("Receiver")},
-            "basicAuth": {"oneOf": [{"type": "null"}, exact(json!({
-                "username": {"type": "string"}, "password": {"const": "***"}}))]},
-            "verifySecret": {"oneOf": [{"type": "null"}, {"const": "***"}]},
-            "rateLimit": rate_limit_out,
-            "managedBy": {"type": "string", "enum": ["config", "api"]}
-        })),
-        "Receiver": exact(json!({
-            "url": {"type": "string"},
-            "headers": string_map(),
-            "events": {"type": ["array", "null"], "items": {"type": "string"}},
-            "format": {"type": "string", "enum": ["raw", "envelope"]},
-            "maxRetryCount": nullable("integer"),
-            "signingSecret": {"oneOf": [{"type": "null"}, {"const": "***"}]},
-            "authorization": {"oneOf": [{"type": "null"}, {"const": "***"}]},
-            "oauth": {"oneOf": [{"type": "null"}, exact(json!({
-                "tokenUrl": {"type": "string"},
-                "clientId": {"type": "string"},
-                "clientSecret": {"const": "***"},
-                "credentialsLocation": {"type": "string", "enum": ["header", "body"]},
-                "scope": nullable("string")
-            }))]},
-            "rateLimit": rate_limit_out,
-            "forwardHeaders": strings(),
-            "timeout": nullable("string"),
-            "paused": {"type": "boolean", "description": "Failing for `pause_after`: deliveries are held until resumed."}
-        })),
-        "ListenerInput": {
-            "type": "object",
-            "description": "Secrets in clear; on PUT, \"***\" keeps the stored secret. `receiverUrl` alone stands for one receiver with defaults; `ipAddress` alone for one allowed CIDR. Unknown fields are refused.",
-            "additionalProperties": false,
-            "required": ["provider", "integrationAccountId"],
-            "properties": {
-                "name": nullable("string"),
-                "provider": {"type": "string", "enum": providers},
-                "integrationAccountId": {"type": "string", "pattern": SEGMENT_TEXT},
-                "integrationDefinitionId": nullable("string"),
-                "workspaceId": nullable("string"),
-                "enabled": nullable("boolean"),
-                "apiSupport": nullable("boolean"),
-                "headers": header_map(None),
-                "ipAddress": nullable("string"),
-                "allowedIps": {"type": ["array", "null"], "items": {"type": "string"}},
-                "eventSubscription": {"type": ["object", "null"], "additionalProperties": {"type": "boolean"}},
-                "receiverUrl": {"type": ["string", "null"], "format": "uri", "pattern": "^https?://"},
-                "receivers": {"type": ["array", "null"], "items": reference("ReceiverInput")},
-                "basicAuth": {"oneOf": [{"type": "null"}, {"type": "object", "additionalProperties": false,
-                    "required": ["username", "password"],
-                    "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}]},
-                "verifySecret": nullable("string"),
-                "rateLimit": rate_limit_in,
-                "integrationAccountWebhookId": read_only,
-                "listenerUrl": read_only,
-                "createdAt": read_only,
-                "updatedAt": read_only,
-                "deleted": read_only,
-                "managedBy": read_only
-            }
-        },
-        "ReceiverInput": {
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["url"],
-            "properties": {
-                "url": {"type": "string", "format": "uri", "pattern": "^https?://"},
-                "headers": header_map(Some(HEADER_VALUE)),
-                "events": {"type": ["array", "null"], "items": {"type": "string"}},
-                "format": {"type": ["string", "null"], "enum": ["raw", "envelope", null]},
-                "maxRetryCount": {"type": ["integer", "null"], "minimum": 0, "maximum": u32::MAX},
-                "signingSecret": nullable("string"),
-                "authorization": nullable("string"),
-                "oauth": {"oneOf": [{"type": "null"}, {"type": "object", "additionalProperties": false,
-                    "required": ["tokenUrl", "clientId", "clientSecret"],
-                    "properties": {
-                        "tokenUrl": {"type": "string", "format": "uri", "pattern": "^https?://"},
-                        "clientId": {"type": "string"},
-                        "clientSecret": {"type": "string"},
-                        "credentialsLocation": {"type": ["string", "null"], "enum": ["header", "body", null]},
-                        "scope": nullable("string")
-                    }}]},
-                "rateLimit": rate_limit_in,
-                "forwardHeaders": {"type": ["array", "null"], "items": {"type": "string", "pattern": HEADER_NAME}},
-                "timeout": {"type": ["string", "null"], "pattern": DURATION},
-                "paused": read_only
-            }
-        },
-        "Delivery": exact(json!({
-            "id": {"type": "integer"},
-            "receiverUrl": {"type": "string"},
-            "status": {"type": "string", "enum": STATUSES},
-            "attemptCount": {"type": "integer", "minimum": 0},
-            "nextAttemptAt": {"type": ["string", "null"], "format": "date-time"},
-            "lastStatusCode": nullable("integer"),
-            "lastError": nullable("string")
-        })),
-        "DeliveryWithAttempts": exact(json!({
-            "id": {"type": "integer"},
-            "receiverUrl": {"type": "string"},
-            "status": {"type": "string", "enum": STATUSES},
-            "attemptCount": {"type": "integer", "minimum": 0},
-            "nextAttemptAt": {"type": ["string", "null"], "format": "date-time"},
-            "lastStatusCode": nullable("integer"),
-            "lastError": nullable("string"),
-            "attempts": {"type": "array", "items": reference("Attempt")}
-        })),
-        "Attempt": exact(json!({
-            "attempt": {"type": "integer", "minimum": 1},
-            "startedAt": date_time(),
-            "durationMs": {"type": "integer"},
-            "statusCode": nullable("integer"),
-            "error": nullable("string"),
-            "response": {"type": ["string", "null"], "description": "The first 1 KiB of the answer."}
-        })),
-        "Event": exact(json!({
-            "id": {"type": "string"},
-            "listenerId": {"type": "string"},
-            "provider": {"type": "string"},
-            "eventType": nullable("string"),
-            "receivedAt": date_time(),
-            "sourceIp": nullable("string"),
-            "deliveries": {"type": "array", "items": reference("Delivery")}
-        })),
-        "EventDetail": {
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["id", "listenerId", "provider", "eventType", "receivedAt", "sourceIp", "deliveries"],
-            "oneOf": [{"required": ["payload"]}, {"required": ["payloadBase64"]}],
-            "properties": {
-                "id": {"type": "string"},
-                "listenerId": {"type": "string"},
-                "provider": {"type": "string"},
-                "eventType": nullable("string"),
-                "receivedAt": date_time(),
-                "sourceIp": nullable("string"),
-                "payload": {"description": "The body, when it is JSON."},
-                "payloadBase64": {"type": "string", "description": "The body, when it is not JSON."},
-                "deliveries": {"type": "array", "items": reference("DeliveryWithAttempts")}
             }
         },
         "EventList": exact(json!({
@@ -409,7 +217,33 @@ fn schemas(providers: &[String]) -> Value {
                 "provider": {"type": "string"}
             }))}
         }))
-    })
+    });
+    if let Value::Object(written) = written {
+        all.extend(written);
+    }
+    Value::Object(all)
+}
+
+/// The schemas of the listener types, derived from the types the server reads and writes:
+/// `Listener` and `Receiver` as answered, `ListenerInput` and `ReceiverInput` as read.
+fn derived_schemas(providers: &[String]) -> Map<String, Value> {
+    let settings = || {
+        SchemaSettings::draft2020_12().with(|s| {
+            s.definitions_path = "/components/schemas".into();
+            s.meta_schema = None;
+        })
+    };
+    let mut answers = settings().for_serialize().into_generator();
+    answers.subschema_for::<ListenerView>();
+    answers.subschema_for::<EventOut>();
+    answers.subschema_for::<EventDetailOut>();
+    let mut all = answers.take_definitions(true);
+    let mut requests = settings().for_deserialize().into_generator();
+    requests.subschema_for::<ListenerInput>();
+    all.extend(requests.take_definitions(true));
+    // The providers are the running configuration's: known only now.
+    all["ListenerInput"]["properties"]["provider"] = json!({"type": "string", "enum": providers});
+    all
 }
 
 fn responses() -> Value {
@@ -431,6 +265,38 @@ fn responses() -> Value {
 }
 
 fn paths() -> Value {
+    let mut all = api_paths();
+    if let (Some(all), Value::Object(open)) = (all.as_object_mut(), open_paths()) {
+        all.extend(open);
+    }
+    all
+}
+
+/// The paths that need no token.
+fn open_paths() -> Value {
+    let open = |id: &str, summary: &str, content: Value, extra: Option<(&str, Value)>| {
+        let mut responses = json!({"200": {"description": "OK", "content": content}});
+        if let Some((status, r)) = extra {
+            responses[status] = r;
+        }
+        responses["405"] = error_response("405");
+        json!({"get": {"operationId": id, "summary": summary, "security": [], "responses": responses}})
+    };
+    let health = exact(json!({"status": {"type": "string"}}));
+    let ready = json!({"type": "object", "required": ["status", "listeners"], "properties": {
+        "status": {"type": "string"}, "listeners": {"type": "integer"}, "reason": {"type": "string"}}});
+    json!({
+        "/healthz": open("healthz", "The process answers.", json_content(health), None),
+        "/readyz": open("readyz", "The store takes writes and listeners are loaded.", json_content(ready.clone()),
+            Some(("503", json!({"description": "The store's last commit failed.", "content": json_content(ready)})))),
+        "/metrics": open("metrics", "Prometheus metrics.",
+            json!({"application/openmetrics-text": {"schema": {"type": "string"}}}), None),
+        "/openapi.json": open("openapi", "This document.", json_content(json!({"type": "object"})), None)
+    })
+}
+
+/// The management API's paths.
+fn api_paths() -> Value {
     let listener = || reference("Listener");
     let id = || path_param("id", "The listener's integrationAccountWebhookId.");
     let event_id = || path_param("eventId", "The event's id.");
@@ -452,17 +318,6 @@ fn paths() -> Value {
         "Only events of this type.",
         json!({"type": "string"}),
     ));
-    let open = |id: &str, summary: &str, content: Value, extra: Option<(&str, Value)>| {
-        let mut responses = json!({"200": {"description": "OK", "content": content}});
-        if let Some((status, r)) = extra {
-            responses[status] = r;
-        }
-        responses["405"] = error_response("405");
-        json!({"get": {"operationId": id, "summary": summary, "security": [], "responses": responses}})
-    };
-    let health = exact(json!({"status": {"type": "string"}}));
-    let ready = json!({"type": "object", "required": ["status", "listeners"], "properties": {
-        "status": {"type": "string"}, "listeners": {"type": "integer"}, "reason": {"type": "string"}}});
     json!({
         "/api/v1/integration_account_webhook": {
             "get": operation("listListeners", "List the listeners (not deleted ones), of one account or all.",
@@ -516,13 +371,7 @@ fn paths() -> Value {
                 Scope::View,
                 vec![query_param("provider", "Only this provider's types.", json!({"type": "string"}))],
                 None, ("200", ok("The event types.", reference("EventTypes"))), &[])
-        },
-        "/healthz": open("healthz", "The process answers.", json_content(health), None),
-        "/readyz": open("readyz", "The store takes writes and listeners are loaded.", json_content(ready.clone()),
-            Some(("503", json!({"description": "The store's last commit failed.", "content": json_content(ready)})))),
-        "/metrics": open("metrics", "Prometheus metrics.",
-            json!({"application/openmetrics-text": {"schema": {"type": "string"}}}), None),
-        "/openapi.json": open("openapi", "This document.", json_content(json!({"type": "object"})), None)
+        }
     })
 }
 
@@ -583,6 +432,44 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn answers_are_described_exactly() {
+        let doc = build(&["hostaway".to_string()]);
+        let schemas = &doc["components"]["schemas"];
+        for name in [
+            "Listener",
+            "Receiver",
+            "OAuth",
+            "BasicAuth",
+            "RateLimit",
+            "Event",
+            "Delivery",
+            "DeliveryWithAttempts",
+            "Attempt",
+        ] {
+            let s = &schemas[name];
+            assert_eq!(s["additionalProperties"], false, "{name}");
+            let properties = s["properties"].as_object().unwrap();
+            let required = s["required"].as_array().unwrap();
+            assert_eq!(
+                properties.len(),
+                required.len(),
+                "{name}: every field is always sent"
+            );
+        }
+        let input = &schemas["ListenerInput"];
+        assert_eq!(input["additionalProperties"], false);
+        assert_eq!(
+            input["required"],
+            json!(["integrationAccountId", "provider"])
+        );
+        assert_eq!(input["properties"]["provider"]["enum"], json!(["hostaway"]));
+        assert_eq!(input["properties"]["createdAt"]["readOnly"], true);
+        let receiver = &schemas["Receiver"]["properties"];
+        assert_eq!(receiver["format"]["enum"], json!(["raw", "envelope"]));
+        assert_eq!(receiver["signingSecret"]["enum"], json!(["***", null]));
     }
 
     #[test]

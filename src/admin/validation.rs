@@ -1,60 +1,28 @@
-//! Checks a listener document with the validator `hookgate check` runs on the file: the document
-//! is written out as the `[[listener]]` table it stands for and validated as such, so the API and
-//! the file can never disagree on what a valid listener is.
+//! Checks a listener document with the validator `hookgate check` runs on the file. The document
+//! becomes the `RawListener` a `[[listener]]` table gives, each value positioned at the JSON field
+//! it came from, so the one validator judges both and its errors name the JSON fields.
 
-use super::doc::{ListenerDoc, RateLimitDoc, ReceiverDoc};
+use super::doc::{ListenerDoc, OAuthDoc, RateLimitDoc, ReceiverDoc};
 use super::request::Problem;
-use crate::config::raw::{RawListener, Sp};
+use crate::config::raw::{
+    RawBasicAuth, RawListener, RawOAuth, RawRateLimit, RawReceiver, RawSecret, Sp,
+};
 use crate::config::validate::Validator;
 use crate::config::{Config, ListenerSpec};
-use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::Path;
-use toml::{Table, Value};
-
-/// The shape of the generated text: one `[[listener]]`.
-#[derive(Deserialize)]
-struct OneListener {
-    listener: Vec<Sp<RawListener>>,
-}
 
 /// Validates `doc` as listener `id` under the running configuration (its providers and
 /// `allow_targets`). Every problem comes back, named by its JSON field.
 pub fn check(id: &str, doc: &ListenerDoc, config: &Config) -> Result<ListenerSpec, Vec<Problem>> {
-    let text = match toml::to_string(&wrap(id, doc)) {
-        Ok(t) => t,
-        Err(e) => {
-            // Never log the text: it holds the secrets.
-            tracing::error!(error = %e, "cannot write a listener as TOML");
-            return Err(vec![Problem::new(
-                "(body)",
-                "the listener could not be checked",
-            )]);
-        }
-    };
-    let raw: OneListener = match toml::from_str(&text) {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!(error = %e.message(), "cannot read back a listener written as TOML");
-            return Err(vec![Problem::new(
-                "(body)",
-                "the listener could not be checked",
-            )]);
-        }
-    };
-    let Some(raw) = raw.listener.first() else {
-        return Err(vec![Problem::new(
-            "(body)",
-            "the listener could not be checked",
-        )]);
-    };
-    let mut v = Validator::new(&text, Path::new("(management API)"));
-    let spec = v.listener(raw, "listener", &config.providers, &config.delivery);
+    let mut fields = Fields::default();
+    let raw = fields.listener(id, doc);
+    let mut v = Validator::for_fields(&fields.names);
+    let spec = v.listener(&raw, "listener", &config.providers, &config.delivery);
     let problems: Vec<Problem> = v
         .errs
         .errors
         .iter()
-        .map(|e| Problem::new(json_field(&e.key), e.message.clone()))
+        .map(|e| Problem::new(e.key.clone(), e.message.clone()))
         .collect();
     match spec {
         Some(spec) if problems.is_empty() => Ok(spec),
@@ -63,282 +31,136 @@ pub fn check(id: &str, doc: &ListenerDoc, config: &Config) -> Result<ListenerSpe
     }
 }
 
-fn wrap(id: &str, doc: &ListenerDoc) -> Table {
-    let mut file = Table::new();
-    file.insert(
-        "listener".into(),
-        Value::Array(vec![Value::Table(listener_table(id, doc))]),
-    );
-    file
+/// The JSON fields values are taken from; a value's position is its field's index here.
+#[derive(Default)]
+struct Fields {
+    names: Vec<String>,
 }
 
-fn s(v: &str) -> Value {
-    Value::String(v.to_string())
+fn secret(value: &str) -> RawSecret {
+    RawSecret::Literal(value.to_string())
 }
 
-fn strings(list: &[String]) -> Value {
-    Value::Array(list.iter().map(|x| s(x)).collect())
-}
+impl Fields {
+    /// `value`, positioned at JSON field `name`.
+    fn at<T>(&mut self, name: impl Into<String>, value: T) -> Sp<T> {
+        let index = self.names.len();
+        self.names.push(name.into());
+        Sp::new(index..index + 1, value)
+    }
 
-fn string_table(map: &BTreeMap<String, String>) -> Value {
-    Value::Table(map.iter().map(|(k, v)| (k.clone(), s(v))).collect())
-}
+    fn strings(&mut self, field: &str, list: &[String]) -> Vec<Sp<String>> {
+        list.iter()
+            .enumerate()
+            .map(|(i, s)| self.at(format!("{field}[{i}]"), s.clone()))
+            .collect()
+    }
 
-fn rate_limit(r: &RateLimitDoc) -> Value {
-    let mut t = Table::new();
-    t.insert("per_second".into(), Value::Integer(r.per_second.into()));
-    if let Some(b) = r.burst {
-        t.insert("burst".into(), Value::Integer(b.into()));
-    }
-    Value::Table(t)
-}
-
-/// The `[[listener]]` table a document stands for, key for key.
-fn listener_table(id: &str, d: &ListenerDoc) -> Table {
-    let mut t = Table::new();
-    t.insert("id".into(), s(id));
-    t.insert("name".into(), s(&d.name));
-    t.insert("provider".into(), s(&d.provider));
-    t.insert("account_id".into(), s(&d.integration_account_id));
-    if let Some(w) = &d.workspace_id {
-        t.insert("workspace_id".into(), s(w));
-    }
-    if let Some(i) = &d.integration_definition_id {
-        t.insert("integration_definition_id".into(), s(i));
-    }
-    t.insert("enabled".into(), Value::Boolean(d.enabled));
-    t.insert("api_support".into(), Value::Boolean(d.api_support));
-    t.insert("allowed_ips".into(), strings(&d.allowed_ips));
-    t.insert("required_headers".into(), string_table(&d.headers));
-    if let Some(b) = &d.basic_auth {
-        let mut ba = Table::new();
-        ba.insert("username".into(), s(&b.username));
-        ba.insert("password".into(), s(&b.password));
-        t.insert("basic_auth".into(), Value::Table(ba));
-    }
-    if let Some(v) = &d.verify_secret {
-        t.insert("verify_secret".into(), s(v));
-    }
-    if let Some(r) = &d.rate_limit {
-        t.insert("rate_limit".into(), rate_limit(r));
-    }
-    if let Some(subs) = &d.event_subscription {
-        t.insert(
-            "event_subscription".into(),
-            Value::Table(
-                subs.iter()
-                    .map(|(k, v)| (k.clone(), Value::Boolean(*v)))
-                    .collect(),
-            ),
-        );
-    }
-    t.insert(
-        "receiver".into(),
-        Value::Array(
-            d.receivers
-                .iter()
-                .map(|r| Value::Table(receiver_table(r)))
-                .collect(),
-        ),
-    );
-    t
-}
-
-fn receiver_table(r: &ReceiverDoc) -> Table {
-    let mut t = Table::new();
-    t.insert("url".into(), s(&r.url));
-    t.insert("headers".into(), string_table(&r.headers));
-    if let Some(e) = &r.events {
-        t.insert("events".into(), strings(e));
-    }
-    t.insert("format".into(), s(&r.format));
-    if let Some(n) = r.max_retry_count {
-        t.insert("max_retry_count".into(), Value::Integer(n.into()));
-    }
-    if let Some(x) = &r.signing_secret {
-        t.insert("signing_secret".into(), s(x));
-    }
-    if let Some(x) = &r.authorization {
-        t.insert("authorization".into(), s(x));
-    }
-    if let Some(o) = &r.oauth {
-        let mut ot = Table::new();
-        ot.insert("token_url".into(), s(&o.token_url));
-        ot.insert("client_id".into(), s(&o.client_id));
-        ot.insert("client_secret".into(), s(&o.client_secret));
-        ot.insert("credentials_location".into(), s(&o.credentials_location));
-        if let Some(scope) = &o.scope {
-            ot.insert("scope".into(), s(scope));
-        }
-        t.insert("oauth".into(), Value::Table(ot));
-    }
-    if let Some(rl) = &r.rate_limit {
-        t.insert("rate_limit".into(), rate_limit(rl));
-    }
-    t.insert("forward_headers".into(), strings(&r.forward_headers));
-    if let Some(x) = &r.timeout {
-        t.insert("timeout".into(), s(x));
-    }
-    t
-}
-
-/// Turns a validator key (`listener.receiver[0].signing_secret`) into the JSON field it came
-/// from (`receivers[0].signingSecret`).
-fn json_field(key: &str) -> String {
-    let rest = key
-        .strip_prefix("listener")
-        .unwrap_or(key)
-        .trim_start_matches('.');
-    if rest.is_empty() {
-        return "(listener)".into();
-    }
-    let mut out: Vec<String> = Vec::new();
-    let mut parts = rest.split('.');
-    while let Some(segment) = parts.next() {
-        let (name, index) = segment.split_at(segment.find('[').unwrap_or(segment.len()));
-        let mapped = match name {
-            "receiver" => "receivers".to_string(),
-            "id" => "integrationAccountWebhookId".to_string(),
-            "account_id" => "integrationAccountId".to_string(),
-            "required_headers" => "headers".to_string(),
-            other => camel(other),
+    fn rate_limit(&mut self, field: &str, r: Option<&RateLimitDoc>) -> Option<Sp<RawRateLimit>> {
+        let r = r?;
+        let raw = RawRateLimit {
+            per_second: self.at(format!("{field}.perSecond"), r.per_second),
+            burst: r.burst.map(|b| self.at(format!("{field}.burst"), b)),
         };
-        out.push(format!("{mapped}{index}"));
-        if matches!(name, "required_headers" | "headers") {
-            // A header name may hold dots: the rest of the key is that name.
-            let tail: Vec<&str> = parts.collect();
-            if !tail.is_empty() {
-                out.push(tail.join("."));
-            }
-            break;
-        }
+        Some(self.at(field, raw))
     }
-    out.join(".")
-}
 
-fn camel(snake: &str) -> String {
-    let mut out = String::with_capacity(snake.len());
-    let mut upper = false;
-    for c in snake.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
+    fn listener(&mut self, id: &str, d: &ListenerDoc) -> Sp<RawListener> {
+        let required_headers = d
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), self.at(format!("headers.{k}"), secret(v))))
+            .collect();
+        let basic_auth = d.basic_auth.as_ref().map(|b| {
+            let raw = RawBasicAuth {
+                username: self.at("basicAuth.username", b.username.clone()),
+                password: self.at("basicAuth.password", secret(&b.password)),
+            };
+            self.at("basicAuth", raw)
+        });
+        let receiver = d
+            .receivers
+            .iter()
+            .enumerate()
+            .map(|(i, r)| self.receiver(&format!("receivers[{i}]"), r))
+            .collect();
+        let raw = RawListener {
+            id: self.at("integrationAccountWebhookId", id.to_string()),
+            name: Some(self.at("name", d.name.clone())),
+            provider: self.at("provider", d.provider.clone()),
+            account_id: self.at("integrationAccountId", d.integration_account_id.clone()),
+            workspace_id: d.workspace_id.clone().map(|w| self.at("workspaceId", w)),
+            integration_definition_id: d
+                .integration_definition_id
+                .clone()
+                .map(|i| self.at("integrationDefinitionId", i)),
+            enabled: Some(d.enabled),
+            api_support: Some(d.api_support),
+            allowed_ips: self.strings("allowedIps", &d.allowed_ips),
+            required_headers,
+            basic_auth,
+            verify_secret: d
+                .verify_secret
+                .as_deref()
+                .map(|s| self.at("verifySecret", secret(s))),
+            rate_limit: self.rate_limit("rateLimit", d.rate_limit.as_ref()),
+            event_subscription: d.event_subscription.clone(),
+            receiver,
+        };
+        self.at("(listener)", raw)
     }
-    out
+
+    fn oauth(&mut self, field: &str, o: &OAuthDoc) -> Sp<RawOAuth> {
+        let raw = RawOAuth {
+            token_url: self.at(format!("{field}.tokenUrl"), o.token_url.clone()),
+            client_id: self.at(format!("{field}.clientId"), o.client_id.clone()),
+            client_secret: self.at(format!("{field}.clientSecret"), secret(&o.client_secret)),
+            credentials_location: Some(self.at(
+                format!("{field}.credentialsLocation"),
+                o.credentials_location.clone(),
+            )),
+            scope: o.scope.clone(),
+        };
+        self.at(field, raw)
+    }
+
+    fn receiver(&mut self, field: &str, r: &ReceiverDoc) -> Sp<RawReceiver> {
+        let headers: BTreeMap<String, Sp<String>> = r
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    self.at(format!("{field}.headers.{k}"), v.clone()),
+                )
+            })
+            .collect();
+        let named = |name: &str| format!("{field}.{name}");
+        let raw = RawReceiver {
+            url: self.at(named("url"), r.url.clone()),
+            headers,
+            authorization: r
+                .authorization
+                .as_deref()
+                .map(|s| self.at(named("authorization"), secret(s))),
+            signing_secret: r
+                .signing_secret
+                .as_deref()
+                .map(|s| self.at(named("signingSecret"), secret(s))),
+            max_retry_count: r.max_retry_count,
+            rate_limit: self.rate_limit(&named("rateLimit"), r.rate_limit.as_ref()),
+            events: r.events.clone(),
+            format: Some(self.at(named("format"), r.format.clone())),
+            // The validator names the list, not the item, for a bad forwarded header.
+            forward_headers: (r.forward_headers.iter())
+                .map(|h| self.at(named("forwardHeaders"), h.clone()))
+                .collect(),
+            oauth: r.oauth.as_ref().map(|o| self.oauth(&named("oauth"), o)),
+            timeout: r.timeout.clone().map(|t| self.at(named("timeout"), t)),
+        };
+        self.at(field, raw)
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::admin::input;
-
-    const FILE_HEAD: &str = "[delivery]\nallow_targets = [\"127.0.0.0/8\"]\n";
-
-    fn config() -> Config {
-        crate::config::parse(FILE_HEAD, Path::new("t.toml")).unwrap()
-    }
-
-    #[test]
-    fn validator_keys_become_json_fields() {
-        assert_eq!(
-            json_field("listener.receiver[2].signing_secret"),
-            "receivers[2].signingSecret"
-        );
-        assert_eq!(json_field("listener.account_id"), "integrationAccountId");
-        assert_eq!(
-            json_field("listener.required_headers.X-Odd.Name"),
-            "headers.X-Odd.Name"
-        );
-        assert_eq!(json_field("listener.allowed_ips[0]"), "allowedIps[0]");
-        assert_eq!(
-            json_field("listener.receiver[0].oauth.token_url"),
-            "receivers[0].oauth.tokenUrl"
-        );
-    }
-
-    #[test]
-    fn a_good_document_becomes_the_listener_the_file_would_give() {
-        let doc = input::listener(
-            br#"{"provider":"stripe","integrationAccountId":"acct_1","verifySecret":"whsec_abc",
-                 "allowedIps":["203.0.113.0/24"],"rateLimit":{"perSecond":5},
-                 "eventSubscription":{"*":true},
-                 "receivers":[{"url":"http://127.0.0.1:9/h","format":"envelope","maxRetryCount":2,
-                   "signingSecret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw","timeout":"2s"}]}"#,
-            "id-1",
-            None,
-        )
-        .unwrap();
-        let spec = check("id-1", &doc, &config()).unwrap();
-        let file = format!(
-            r#"{FILE_HEAD}
-[[listener]]
-id = "id-1"
-name = "id-1"
-provider = "stripe"
-account_id = "acct_1"
-verify_secret = "whsec_abc"
-allowed_ips = ["203.0.113.0/24"]
-rate_limit = {{ per_second = 5 }}
-event_subscription = {{ "*" = true }}
-[[listener.receiver]]
-url = "http://127.0.0.1:9/h"
-format = "envelope"
-max_retry_count = 2
-signing_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-timeout = "2s"
-"#
-        );
-        let from_file = crate::config::parse(&file, Path::new("t.toml")).unwrap();
-        assert_eq!(&spec, &*from_file.listeners[0]);
-        // The canonical document of the result checks to the same listener again.
-        let again = check("id-1", &ListenerDoc::from(&spec), &config()).unwrap();
-        assert_eq!(spec, again);
-    }
-
-    #[test]
-    fn problems_match_what_check_says_about_the_same_table() {
-        let doc = input::listener(
-            br#"{"provider":"nope","integrationAccountId":"a b","allowedIps":["10.0.0.300"],
-                 "receivers":[{"url":"http://10.1.2.3/x","signingSecret":"plain","format":"xml"}]}"#,
-            "id-2",
-            None,
-        )
-        .unwrap();
-        let problems = check("id-2", &doc, &config()).unwrap_err();
-        let file = format!(
-            r#"{FILE_HEAD}
-[[listener]]
-id = "id-2"
-provider = "nope"
-account_id = "a b"
-allowed_ips = ["10.0.0.300"]
-[[listener.receiver]]
-url = "http://10.1.2.3/x"
-signing_secret = "plain"
-format = "xml"
-"#
-        );
-        let errors = crate::config::parse(&file, Path::new("t.toml")).unwrap_err();
-        let mut from_file: Vec<String> = errors.errors.iter().map(|e| e.message.clone()).collect();
-        let mut from_api: Vec<String> = problems.iter().map(|p| p.message.clone()).collect();
-        from_file.sort();
-        from_api.sort();
-        assert_eq!(from_api, from_file);
-        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
-        for f in [
-            "provider",
-            "integrationAccountId",
-            "allowedIps[0]",
-            "receivers[0].url",
-            "receivers[0].signingSecret",
-            "receivers[0].format",
-        ] {
-            assert!(fields.contains(&f), "{f} missing from {fields:?}");
-        }
-    }
-}
+mod tests;

@@ -124,7 +124,7 @@ impl Core {
         let store = Store::open(&cfg.store.path, cfg.store.queue_capacity)
             .map_err(|e| anyhow!("{}: {e}", cfg.store.path.display()))?;
         // API-made listeners join before delivery starts, so their pending deliveries find them.
-        let api = crate::admin::catalog::api_listener_specs(&store, &cfg).await?;
+        let api = crate::listeners::catalog::api_listener_specs(&store, &cfg).await?;
         let api_listeners = api.len();
         let registry = Arc::new(Registry::new(cfg, api));
         crate::memory::release_free_memory();
@@ -181,8 +181,7 @@ impl Core {
 /// might come first.
 fn record_load_times(app: Arc<App>) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let _edit = app.registry.edits.lock().await;
-        if let Err(e) = crate::admin::catalog::sync_config(&app).await {
+        if let Err(e) = crate::listeners::edits::record_file_listeners(&app).await {
             tracing::error!(error = %e, "cannot record the listeners' load times");
         }
         crate::memory::release_free_memory();
@@ -362,21 +361,7 @@ async fn reload(app: &App, path: &Path, overrides: &Overrides, why: &str) {
                 tracing::warn!("{w}");
             }
             let n = cfg.listeners.len();
-            // Hold off API edits, so none lands between reading the API listeners and swapping.
-            let _edit = registry.edits.lock().await;
-            let api = match crate::admin::catalog::api_listener_specs(&app.store, &cfg).await {
-                Ok(api) => Some(api),
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot read the API listeners; keeping the ones in service");
-                    None
-                }
-            };
-            registry.replace(cfg, api);
-            crate::memory::release_free_memory();
-            let api = registry.load().listeners().count().saturating_sub(n);
-            if let Err(e) = crate::admin::catalog::sync_config(app).await {
-                tracing::error!(error = %e, "cannot record the listeners' load times");
-            }
+            let api = crate::listeners::edits::apply_config(app, cfg).await;
             tracing::info!(
                 listeners = n,
                 api_listeners = api,

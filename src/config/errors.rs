@@ -42,26 +42,50 @@ impl fmt::Display for ConfigErrors {
 
 impl std::error::Error for ConfigErrors {}
 
-/// Collects errors while validating, turning byte spans into line and column.
+/// What the positions of the values being validated refer to.
+#[derive(Clone, Copy)]
+pub enum Positions<'a> {
+    /// Byte offsets into TOML text: errors name line, column and the TOML key.
+    Toml(&'a str),
+    /// Indexes into a list of JSON fields (`receivers[0].url`): a value built from a JSON
+    /// document carries the index of the field it came from, and errors name that field.
+    Fields(&'a [String]),
+}
+
+/// Collects errors while validating, turning each value's position into where it was written.
 pub struct Collector<'a> {
-    source: &'a str,
+    positions: Positions<'a>,
     pub errors: Vec<ConfigError>,
 }
 
 impl<'a> Collector<'a> {
     pub fn new(source: &'a str) -> Self {
+        Collector::at(Positions::Toml(source))
+    }
+
+    pub fn at(positions: Positions<'a>) -> Self {
         Collector {
-            source,
+            positions,
             errors: Vec::new(),
         }
     }
 
+    /// Records a problem with the value at `span`; `key` is its TOML key, used for TOML text.
     pub fn push(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
-        let (line, column) = line_column(self.source, span.start);
+        let (line, column, key) = match self.positions {
+            Positions::Toml(source) => {
+                let (line, column) = line_column(source, span.start);
+                (line, column, key.into())
+            }
+            Positions::Fields(fields) => {
+                let field = fields.get(span.start).cloned();
+                (0, 0, field.unwrap_or_else(|| "(listener)".to_string()))
+            }
+        };
         self.errors.push(ConfigError {
             line,
             column,
-            key: key.into(),
+            key,
             message: message.into(),
         });
     }

@@ -2,6 +2,21 @@
 
 use std::fmt;
 
+/// Why a locator does not parse; the message names the text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LocatorError {
+    #[error("`{0}` must be body:/pointer, header:Name or query:name")]
+    NoKind(String),
+    #[error("`{text}` names nothing after `{kind}:`")]
+    Empty { text: String, kind: String },
+    #[error("`{0}`: a body pointer starts with `/`")]
+    NotAPointer(String),
+    #[error("`{0}` is not a valid header name")]
+    BadHeader(String),
+    #[error("`{0}` must start with body:, header: or query:")]
+    UnknownKind(String),
+}
+
 /// One place to read a value from. Several may be tried in order
 /// (`"body:/event/type|body:/type"`), the first one present wins.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +34,7 @@ pub enum Locator {
 pub struct Locators(pub Vec<Locator>);
 
 impl Locators {
-    pub fn parse(text: &str) -> Result<Locators, String> {
+    pub fn parse(text: &str) -> Result<Locators, LocatorError> {
         let list = text
             .split('|')
             .map(|part| Locator::parse(part.trim()))
@@ -34,21 +49,24 @@ impl Locators {
 }
 
 impl Locator {
-    pub fn parse(text: &str) -> Result<Locator, String> {
+    pub fn parse(text: &str) -> Result<Locator, LocatorError> {
         let (kind, rest) = text
             .split_once(':')
-            .ok_or_else(|| format!("`{text}` must be body:/pointer, header:Name or query:name"))?;
+            .ok_or_else(|| LocatorError::NoKind(text.to_string()))?;
         if rest.is_empty() {
-            return Err(format!("`{text}` names nothing after `{kind}:`"));
+            return Err(LocatorError::Empty {
+                text: text.to_string(),
+                kind: kind.to_string(),
+            });
         }
         match kind {
             "body" if rest.starts_with('/') => Ok(Locator::Body(rest.to_string())),
-            "body" => Err(format!("`{text}`: a body pointer starts with `/`")),
+            "body" => Err(LocatorError::NotAPointer(text.to_string())),
             "header" => http::HeaderName::from_bytes(rest.as_bytes())
                 .map(Locator::Header)
-                .map_err(|_| format!("`{rest}` is not a valid header name")),
+                .map_err(|_| LocatorError::BadHeader(rest.to_string())),
             "query" => Ok(Locator::Query(rest.to_string())),
-            _ => Err(format!("`{text}` must start with body:, header: or query:")),
+            _ => Err(LocatorError::UnknownKind(text.to_string())),
         }
     }
 }

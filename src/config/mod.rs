@@ -9,7 +9,7 @@ pub mod secret;
 pub mod validate;
 
 pub use errors::{ConfigError, ConfigErrors};
-pub use locator::{Locator, Locators};
+pub use locator::{Locator, LocatorError, Locators};
 pub use model::*;
 pub use presets::ProviderSpec;
 pub use secret::{constant_time_eq, Secret};

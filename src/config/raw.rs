@@ -110,8 +110,8 @@ pub struct RawProvider {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRateLimit {
-    pub per_second: u32,
-    pub burst: Option<u32>,
+    pub per_second: Sp<u32>,
+    pub burst: Option<Sp<u32>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,6 +1,6 @@
 //! Turns the raw file into a `Config`, collecting every problem with its location.
 
-use super::errors::Collector;
+use super::errors::{Collector, Positions};
 use super::locator::Locators;
 use super::model::*;
 use super::presets::{self, ProviderSpec};
@@ -41,6 +41,16 @@ impl<'a> Validator<'a> {
         Validator {
             errs: Collector::new(source),
             base_dir,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// A validator of values built from a JSON document, whose positions index `fields`
+    /// (see `Positions::Fields`); relative secret files resolve from the working directory.
+    pub fn for_fields(fields: &'a [String]) -> Self {
+        Validator {
+            errs: Collector::at(Positions::Fields(fields)),
+            base_dir: PathBuf::from("."),
             warnings: Vec::new(),
         }
     }
@@ -137,23 +147,24 @@ impl<'a> Validator<'a> {
     }
 
     fn rate_limit(&mut self, v: &Option<Sp<RawRateLimit>>, key: &str) -> Option<RateLimit> {
-        let v = v.as_ref()?;
-        let r = v.get_ref();
-        if r.per_second == 0 {
-            self.errs
-                .push(v.span(), format!("{key}.per_second"), "must be at least 1");
+        let r = v.as_ref()?.get_ref();
+        let per_second = *r.per_second.get_ref();
+        if per_second == 0 {
+            self.errs.push(
+                r.per_second.span(),
+                format!("{key}.per_second"),
+                "must be at least 1",
+            );
             return None;
         }
-        let burst = r.burst.unwrap_or(r.per_second);
+        let burst = r.burst.as_ref().map_or(per_second, |b| *b.get_ref());
         if burst == 0 {
+            let span = r.burst.as_ref().map(Sp::span).unwrap_or_default();
             self.errs
-                .push(v.span(), format!("{key}.burst"), "must be at least 1");
+                .push(span, format!("{key}.burst"), "must be at least 1");
             return None;
         }
-        Some(RateLimit {
-            per_second: r.per_second,
-            burst,
-        })
+        Some(RateLimit { per_second, burst })
     }
 
     fn header_name(
@@ -424,7 +435,7 @@ impl<'a> Validator<'a> {
         match Locators::parse(v.get_ref()) {
             Ok(l) => Some(l),
             Err(e) => {
-                self.errs.push(v.span(), key, e);
+                self.errs.push(v.span(), key, e.to_string());
                 None
             }
         }
@@ -589,15 +600,13 @@ impl<'a> Validator<'a> {
         })
     }
 
-    /// Validates one `[[listener]]` (also used for listeners made through the management API).
-    pub fn listener(
+    /// The listener's provider, checking it and the listener's `id` and `account_id`.
+    fn listener_provider<'p>(
         &mut self,
-        raw: &Sp<RawListener>,
+        l: &RawListener,
         key: &str,
-        providers: &BTreeMap<String, Arc<ProviderSpec>>,
-        delivery: &DeliverySettings,
-    ) -> Option<ListenerSpec> {
-        let l = raw.get_ref();
+        providers: &'p BTreeMap<String, Arc<ProviderSpec>>,
+    ) -> Option<&'p Arc<ProviderSpec>> {
         let provider = providers.get(l.provider.get_ref());
         if provider.is_none() {
             let known: Vec<&str> = providers.keys().map(String::as_str).collect();
@@ -621,54 +630,59 @@ impl<'a> Validator<'a> {
                 );
             }
         }
-        let allowed_ips = self.cidrs(&l.allowed_ips, &format!("{key}.allowed_ips"));
-        let mut required_headers = Vec::new();
+        provider
+    }
+
+    fn required_headers(&mut self, l: &RawListener, key: &str) -> Vec<(HeaderName, Secret)> {
+        let mut out = Vec::new();
         for (name, value) in &l.required_headers {
             let hkey = format!("{key}.required_headers.{name}");
             let hn = self.header_name(name, value.span(), &hkey);
             let secret = self.secret(value, &hkey);
             if let (Some(hn), Some(secret)) = (hn, secret) {
-                required_headers.push((hn, secret));
+                out.push((hn, secret));
             }
         }
-        let basic_auth = l.basic_auth.as_ref().and_then(|b| {
-            let b = b.get_ref();
-            let password = self.secret(&b.password, &format!("{key}.basic_auth.password"))?;
-            Some(BasicAuth {
-                username: b.username.get_ref().clone(),
-                password,
-            })
-        });
-        let verify_secret = l
-            .verify_secret
-            .as_ref()
-            .and_then(|s| self.secret(s, &format!("{key}.verify_secret")));
-        if let (Some(p), Some(secret), Some(raw_secret)) =
-            (provider, &verify_secret, &l.verify_secret)
-        {
+        out
+    }
+
+    /// The `verify_secret`, checked for the provider's scheme; a signing provider without one
+    /// is a warning.
+    fn verify_secret(
+        &mut self,
+        l: &RawListener,
+        key: &str,
+        provider: Option<&Arc<ProviderSpec>>,
+    ) -> Option<Secret> {
+        let raw = l.verify_secret.as_ref();
+        let secret = raw.and_then(|s| self.secret(s, &format!("{key}.verify_secret")));
+        if let (Some(p), Some(secret), Some(raw)) = (provider, &secret, raw) {
             if p.scheme == Scheme::StandardWebhooks {
                 if let Err(e) =
                     crate::signature::sign_standard_webhooks(secret.expose(), "probe", 0, b"")
                 {
-                    self.errs.push(
-                        raw_secret.span(),
-                        format!("{key}.verify_secret"),
-                        e.to_string(),
-                    );
+                    self.errs
+                        .push(raw.span(), format!("{key}.verify_secret"), e.to_string());
                 }
             }
         }
-        if let Some(p) = provider {
-            if p.scheme.signs() && verify_secret.is_none() {
-                self.warnings.push(format!(
-                    "{key} ({}): provider `{}` signs its webhooks ({}) but no verify_secret is set; unsigned requests will be accepted",
-                    l.id.get_ref(),
-                    p.name,
-                    p.scheme.name()
-                ));
-            }
+        if let Some(p) = provider.filter(|p| p.scheme.signs() && secret.is_none()) {
+            self.warnings.push(format!(
+                "{key} ({}): provider `{}` signs its webhooks ({}) but no verify_secret is set; unsigned requests will be accepted",
+                l.id.get_ref(),
+                p.name,
+                p.scheme.name()
+            ));
         }
-        let rate_limit = self.rate_limit(&l.rate_limit, &format!("{key}.rate_limit"));
+        secret
+    }
+
+    fn listener_receivers(
+        &mut self,
+        l: &RawListener,
+        key: &str,
+        allow_targets: &[IpNet],
+    ) -> Vec<Arc<ReceiverSpec>> {
         let mut receivers = Vec::new();
         let mut urls = HashSet::new();
         for (i, r) in l.receiver.iter().enumerate() {
@@ -680,24 +694,44 @@ impl<'a> Validator<'a> {
                     "the same URL twice in one listener",
                 );
             }
-            if let Some(spec) = self.receiver(r, &rkey, &delivery.allow_targets) {
+            if let Some(spec) = self.receiver(r, &rkey, allow_targets) {
                 receivers.push(Arc::new(spec));
             }
         }
+        receivers
+    }
+
+    /// Validates one `[[listener]]` (also used for listeners made through the management API).
+    pub fn listener(
+        &mut self,
+        raw: &Sp<RawListener>,
+        key: &str,
+        providers: &BTreeMap<String, Arc<ProviderSpec>>,
+        delivery: &DeliverySettings,
+    ) -> Option<ListenerSpec> {
+        let l = raw.get_ref();
+        let provider = self.listener_provider(l, key, providers);
+        let allowed_ips = self.cidrs(&l.allowed_ips, &format!("{key}.allowed_ips"));
+        let required_headers = self.required_headers(l, key);
+        let basic_auth = l.basic_auth.as_ref().and_then(|b| {
+            let b = b.get_ref();
+            let password = self.secret(&b.password, &format!("{key}.basic_auth.password"))?;
+            Some(BasicAuth {
+                username: b.username.get_ref().clone(),
+                password,
+            })
+        });
+        let verify_secret = self.verify_secret(l, key, provider);
+        let rate_limit = self.rate_limit(&l.rate_limit, &format!("{key}.rate_limit"));
+        let receivers = self.listener_receivers(l, key, &delivery.allow_targets);
+        let text = |v: &Option<Sp<String>>| v.as_ref().map(|v| v.get_ref().clone());
         Some(ListenerSpec {
             id: l.id.get_ref().clone(),
-            name: l
-                .name
-                .as_ref()
-                .map(|n| n.get_ref().clone())
-                .unwrap_or_else(|| l.id.get_ref().clone()),
+            name: text(&l.name).unwrap_or_else(|| l.id.get_ref().clone()),
             provider: l.provider.get_ref().clone(),
             account_id: l.account_id.get_ref().clone(),
-            workspace_id: l.workspace_id.as_ref().map(|v| v.get_ref().clone()),
-            integration_definition_id: l
-                .integration_definition_id
-                .as_ref()
-                .map(|v| v.get_ref().clone()),
+            workspace_id: text(&l.workspace_id),
+            integration_definition_id: text(&l.integration_definition_id),
             enabled: l.enabled.unwrap_or(true),
             api_support: l.api_support.unwrap_or(false),
             allowed_ips,
