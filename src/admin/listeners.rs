@@ -1,16 +1,17 @@
 //! `/api/v1/integration_account_webhook`: list, show, create, update and (softly) delete listeners.
 
 use super::doc::ListenerDoc;
+use super::error::{ApiError, ApiResult};
 use super::input;
 use super::render;
-use super::request::{invalid, not_found, store_failed, Problem, Query};
+use super::request::{Problem, Query};
 use super::validation;
 use crate::app::App;
 use crate::config::{Config, ListenerSpec};
-use crate::http_util::{self, Body};
+use crate::http_util;
 use crate::listeners::{catalog, edits, receiver_key, EditError, Entry};
 use bytes::Bytes;
-use http::{Response, StatusCode};
+use http::StatusCode;
 use serde_json::Value;
 
 fn show(app: &App, entry: &Entry) -> Value {
@@ -21,18 +22,15 @@ fn show(app: &App, entry: &Entry) -> Value {
 }
 
 /// GET: the live listeners, of one account when `integrationAccountId` is given, paged.
-pub async fn list(app: &App, query: Option<&str>) -> Response<Body> {
+pub async fn list(app: &App, query: Option<&str>) -> ApiResult {
     let q = Query::parse(query);
     let mut problems = Vec::new();
     let (take, skip) = q.paging(&mut problems);
     if !problems.is_empty() {
-        return invalid(&problems);
+        return Err(ApiError::Invalid(problems));
     }
     let account = q.get("integrationAccountId");
-    let entries = match catalog::all(app).await {
-        Ok(e) => e,
-        Err(e) => return store_failed(&e),
-    };
+    let entries = catalog::all(app).await?;
     let page: Vec<Value> = entries
         .iter()
         .filter(|e| e.meta.deleted_at.is_none())
@@ -41,22 +39,21 @@ pub async fn list(app: &App, query: Option<&str>) -> Response<Body> {
         .take(take as usize)
         .map(|e| show(app, e))
         .collect();
-    http_util::json(StatusCode::OK, &Value::Array(page))
+    Ok(http_util::json(StatusCode::OK, &Value::Array(page)))
 }
 
 /// GET one: deleted API listeners too, with `deleted` set.
-pub async fn get(app: &App, id: &str) -> Response<Body> {
-    match catalog::find(app, id).await {
-        Ok(Some(entry)) => http_util::json(StatusCode::OK, &show(app, &entry)),
-        Ok(None) => not_found("no listener with this id"),
-        Err(e) => store_failed(&e),
+pub async fn get(app: &App, id: &str) -> ApiResult {
+    match catalog::find(app, id).await? {
+        Some(entry) => Ok(http_util::json(StatusCode::OK, &show(app, &entry))),
+        None => Err(ApiError::not_found("no listener with this id")),
     }
 }
 
 /// The answer to an edit that did not happen.
-fn refused<E>(e: EditError<E>, invalid_answer: impl FnOnce(E) -> Response<Body>) -> Response<Body> {
+fn refused<E>(e: EditError<E>, invalid: impl FnOnce(E) -> ApiError) -> ApiError {
     match e {
-        EditError::Invalid(problems) => invalid_answer(problems),
+        EditError::Invalid(problems) => invalid(problems),
         EditError::Clash {
             provider,
             account,
@@ -66,20 +63,21 @@ fn refused<E>(e: EditError<E>, invalid_answer: impl FnOnce(E) -> Response<Body>)
                 Some(id) => format!("({provider}, {account}) already has a listener: {id}"),
                 None => format!("({provider}, {account}) already has a listener"),
             };
-            http_util::error(StatusCode::CONFLICT, "conflict", &message)
+            ApiError::Conflict {
+                code: "conflict",
+                message,
+            }
         }
-        EditError::ManagedByConfig => http_util::error(
-            StatusCode::CONFLICT,
-            "managed_by_config",
-            "this listener comes from listeners.toml: change it there",
-        ),
-        EditError::NotFound => not_found("no listener with this id"),
-        EditError::Unreadable => http_util::error(
-            StatusCode::CONFLICT,
-            "unreadable",
-            "the stored listener cannot be read; delete it and create it again",
-        ),
-        EditError::Store(e) => store_failed(&e),
+        EditError::ManagedByConfig => ApiError::Conflict {
+            code: "managed_by_config",
+            message: "this listener comes from listeners.toml: change it there".into(),
+        },
+        EditError::NotFound => ApiError::not_found("no listener with this id"),
+        EditError::Unreadable => ApiError::Conflict {
+            code: "unreadable",
+            message: "the stored listener cannot be read; delete it and create it again".into(),
+        },
+        EditError::Store(e) => ApiError::from(e),
     }
 }
 
@@ -112,33 +110,33 @@ fn read(
 }
 
 /// POST: validates like `hookgate check`, stores, and puts the listener in service; 201.
-pub async fn create(app: &App, body: Bytes, caller: &str) -> Response<Body> {
+pub async fn create(app: &App, body: Bytes, caller: &str) -> ApiResult {
     match edits::create(app, |id, config| read(&body, id, None, config)).await {
         Ok(made) => {
             tracing::info!(listener = %made.meta.id, provider = %made.doc.provider, token = caller, "listener created through the management API");
-            http_util::json(StatusCode::CREATED, &show(app, &made))
+            Ok(http_util::json(StatusCode::CREATED, &show(app, &made)))
         }
-        Err(e) => refused(e, |problems| invalid(&problems)),
+        Err(e) => Err(refused(e, ApiError::Invalid)),
     }
 }
 
 /// PUT: replaces an API listener's definition (`"***"` keeps a stored secret); 200.
-pub async fn update(app: &App, id: &str, body: Bytes, caller: &str) -> Response<Body> {
+pub async fn update(app: &App, id: &str, body: Bytes, caller: &str) -> ApiResult {
     let read = |config: &Config, stored: &ListenerDoc| read(&body, id, Some(stored), config);
     match edits::update(app, id, read).await {
         Ok(changed) => {
             tracing::info!(listener = %id, token = caller, "listener updated through the management API");
-            http_util::json(StatusCode::OK, &show(app, &changed))
+            Ok(http_util::json(StatusCode::OK, &show(app, &changed)))
         }
-        Err(e) => refused(e, |problems| invalid(&problems)),
+        Err(e) => Err(refused(e, ApiError::Invalid)),
     }
 }
 
 /// DELETE: a soft delete; the row stays with `deleted` set and the listener URL answers 404.
-pub async fn delete(app: &App, id: &str, caller: &str) -> Response<Body> {
-    if let Err(e) = edits::delete(app, id).await {
-        return refused(e, |never| match never {});
-    }
+pub async fn delete(app: &App, id: &str, caller: &str) -> ApiResult {
+    edits::delete(app, id)
+        .await
+        .map_err(|e| refused(e, |never| match never {}))?;
     tracing::info!(listener = %id, token = caller, "listener deleted through the management API");
     get(app, id).await
 }

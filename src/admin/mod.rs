@@ -82,11 +82,11 @@ async fn call(app: &App, req: Request<Incoming>) -> ApiResult {
     tracing::debug!(token = %caller, endpoint = ?endpoint, "management API call");
     let body = || request::body(req.into_body());
     Ok(match endpoint {
-        Endpoint::ListListeners => listeners::list(app, query).await,
-        Endpoint::GetListener(id) => listeners::get(app, &id).await,
-        Endpoint::CreateListener => listeners::create(app, body().await?, &caller).await,
-        Endpoint::UpdateListener(id) => listeners::update(app, &id, body().await?, &caller).await,
-        Endpoint::DeleteListener(id) => listeners::delete(app, &id, &caller).await,
+        Endpoint::ListListeners => listeners::list(app, query).await?,
+        Endpoint::GetListener(id) => listeners::get(app, &id).await?,
+        Endpoint::CreateListener => listeners::create(app, body().await?, &caller).await?,
+        Endpoint::UpdateListener(id) => listeners::update(app, &id, body().await?, &caller).await?,
+        Endpoint::DeleteListener(id) => listeners::delete(app, &id, &caller).await?,
         Endpoint::TestListener(id) => test_event::send(app, &id, body().await?).await?,
         Endpoint::ResumeListener(id) => receivers::resume(app, &id).await?,
         Endpoint::ListenerEvents(id) => events::list(app, &id, query).await?,

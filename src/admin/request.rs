@@ -2,10 +2,7 @@
 //! problems found in them.
 
 use super::error::ApiError;
-use crate::http_util::Body;
-use crate::store::StoreError;
 use bytes::Bytes;
-use http::Response;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 
@@ -33,23 +30,6 @@ impl Problem {
             message: message.into(),
         }
     }
-}
-
-/// 400 `invalid_request` listing every problem. Kept for endpoints that answer directly;
-/// new code returns `ApiError::Invalid`.
-pub fn invalid(problems: &[Problem]) -> Response<Body> {
-    ApiError::Invalid(problems.to_vec()).into_response()
-}
-
-/// 404 `not_found`. Kept for endpoints that answer directly; new code returns `ApiError`.
-pub fn not_found(what: &str) -> Response<Body> {
-    ApiError::not_found(what).into_response()
-}
-
-/// The store failed: 503 with `Retry-After`. Kept for endpoints that answer directly; new code
-/// returns `ApiError::from(e)`.
-pub fn store_failed(e: &StoreError) -> Response<Body> {
-    ApiError::from(e.clone()).into_response()
 }
 
 /// Reads the whole body, refusing more than `MAX_BODY` bytes with 413.
