@@ -1,8 +1,8 @@
 //! The shared state every request and worker sees.
 
 use crate::delivery::DispatchHandle;
+use crate::listeners::Registry;
 use crate::metrics::Metrics;
-use crate::registry::Registry;
 use crate::store::Store;
 use std::sync::Arc;
 

@@ -11,23 +11,22 @@
 // One exception, in `memory`: a call into glibc that has no safe wrapper.
 #![deny(unsafe_code)]
 
-pub mod accept;
-pub mod admin;
-pub mod app;
+pub(crate) mod accept;
+pub(crate) mod admin;
+pub(crate) mod app;
 pub mod commands;
 pub mod config;
-pub mod delivery;
-pub mod health;
-pub mod http_util;
-pub mod ingress;
-pub mod listeners;
-pub mod logging;
-pub mod memory;
-pub mod metrics;
-pub mod netguard;
-pub mod registry;
-pub mod retention;
-pub mod server;
+pub(crate) mod delivery;
+pub(crate) mod health;
+pub(crate) mod http_util;
+pub(crate) mod ingress;
+pub(crate) mod listeners;
+pub(crate) mod logging;
+pub(crate) mod memory;
+pub(crate) mod metrics;
+pub(crate) mod netguard;
+pub(crate) mod retention;
+pub(crate) mod server;
 pub mod signature;
 pub mod store;
-pub mod system_events;
+pub(crate) mod system_events;

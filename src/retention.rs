@@ -1,7 +1,7 @@
 //! The background retention task: old events and expired de-duplication ids go, in small
 //! batches that leave the writer to ingest in between, and the freed space is returned.
 
-use crate::registry::Registry;
+use crate::listeners::Registry;
 use crate::store::{now_ms, Store};
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,12 +1,12 @@
 //! The event log: a listener's events (paged, filtered), one event with every attempt, queueing
 //! its deliveries again, deleting it.
 
-use super::catalog;
 use super::error::{ApiError, ApiResult};
 use super::render;
 use super::request::{Problem, Query};
 use crate::app::App;
 use crate::http_util;
+use crate::listeners::catalog;
 use crate::store::{now_ms, EventFilter};
 use http::StatusCode;
 use serde_json::{json, Value};

@@ -5,7 +5,6 @@
 //! nothing about which paths or ids exist; then the route, then the token's scope.
 
 mod auth;
-pub mod catalog;
 pub mod doc;
 pub mod error;
 mod event_types;

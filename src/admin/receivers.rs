@@ -4,7 +4,7 @@
 use super::error::{ApiError, ApiResult};
 use crate::app::App;
 use crate::http_util;
-use crate::registry::receiver_key;
+use crate::listeners::receiver_key;
 use http::StatusCode;
 use serde_json::json;
 

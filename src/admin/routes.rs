@@ -30,6 +30,7 @@ pub enum Resolved {
 }
 
 /// The path templates served, for the OpenAPI document's self-check.
+#[cfg(test)]
 pub const TEMPLATES: [&str; 8] = [
     "/api/v1/integration_account_webhook",
     "/api/v1/integration_account_webhook/{id}",

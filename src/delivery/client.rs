@@ -2,8 +2,8 @@
 //! and a resolver that refuses private addresses (the SSRF guard at connect time).
 
 use crate::http_util::Body;
+use crate::listeners::Registry;
 use crate::netguard;
-use crate::registry::Registry;
 use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;

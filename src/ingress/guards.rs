@@ -7,7 +7,7 @@ use super::event::{locate, RequestView};
 use super::refusal::Refusal;
 use super::source::client_ip;
 use crate::config::ServerSettings;
-use crate::registry::{ListenerRuntime, Snapshot};
+use crate::listeners::{ListenerRuntime, Snapshot};
 use bytes::Bytes;
 use governor::clock::{Clock, DefaultClock};
 use http::request::Parts;

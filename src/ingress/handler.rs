@@ -8,7 +8,7 @@ use crate::accept::{self, Acceptance, Draft, WhenBusy};
 use crate::app::App;
 use crate::config::ListenerSpec;
 use crate::http_util::Body;
-use crate::registry::ListenerRuntime;
+use crate::listeners::ListenerRuntime;
 use crate::store::{now_ms, StoreError};
 use bytes::Bytes;
 use http::request::Parts;

@@ -8,4 +8,4 @@ pub mod registry;
 
 pub use catalog::{Entry, ManagedBy, Meta};
 pub use edits::EditError;
-pub use registry::{receiver_key, Registry, Snapshot};
+pub use registry::{receiver_key, ListenerRuntime, Registry, Snapshot, SYSTEM_LISTENER_ID};

@@ -57,6 +57,7 @@ impl Snapshot {
     }
 
     /// True when the listener `id` is live and was made through the management API.
+    #[cfg(test)]
     pub fn is_api_listener(&self, id: &str) -> bool {
         self.api_ids.contains(id)
     }

@@ -4,37 +4,15 @@
 mod event;
 mod observer;
 
-pub use event::{AccountChange, AccountData, ReceiverData, SystemEvent};
+pub use event::{AccountChange, AccountData, SystemEvent};
 pub use observer::DeliveryEvents;
 
 use crate::accept::{self, Acceptance, Draft, WhenBusy};
 use crate::delivery::DispatchHandle;
-use crate::registry::{Registry, SYSTEM_LISTENER_ID};
+use crate::listeners::{Registry, SYSTEM_LISTENER_ID};
 use crate::store::Store;
 use bytes::Bytes;
 use serde_json::{Map, Value};
-
-/// The event types hookgate emits, with what each means.
-pub const EVENT_TYPES: [(&str, &str); 6] = [
-    (
-        "account.created",
-        "A listener (integration account webhook) was created, by the API or a config reload.",
-    ),
-    ("account.updated", "A listener's definition changed."),
-    (
-        "account.deleted",
-        "A listener was deleted or removed from the config.",
-    ),
-    ("delivery.failed", "A delivery exhausted its retries."),
-    (
-        "delivery.recovered",
-        "A receiver answered 2xx again after failing.",
-    ),
-    (
-        "receiver.paused",
-        "A receiver failed without a break for pause_after and is paused until resumed.",
-    ),
-];
 
 /// Whether any system webhook takes `event_type`: callers skip building payloads when none does.
 pub fn wanted(registry: &Registry, event_type: &str) -> bool {

@@ -3,7 +3,7 @@
 use super::event::{ReceiverData, SystemEvent};
 use crate::delivery::report::Observed;
 use crate::delivery::{DeliveryObserver, DeliveryReport, DispatchHandle, ReceiverRef};
-use crate::registry::{Registry, SYSTEM_LISTENER_ID};
+use crate::listeners::{Registry, SYSTEM_LISTENER_ID};
 use crate::store::Store;
 use std::sync::Arc;
 

@@ -64,21 +64,33 @@ pub struct ListenerInput {
     pub rate_limit: Option<RateLimitInput>,
     #[serde(default)]
     #[schemars(with = "ReadOnly")]
+    // Read-only: accepted so a client can send back what it got, and ignored.
+    #[allow(dead_code)]
     pub integration_account_webhook_id: Option<IgnoredAny>,
     #[serde(default)]
     #[schemars(with = "ReadOnly")]
+    // Read-only: accepted so a client can send back what it got, and ignored.
+    #[allow(dead_code)]
     pub listener_url: Option<IgnoredAny>,
     #[serde(default)]
     #[schemars(with = "ReadOnly")]
+    // Read-only: accepted so a client can send back what it got, and ignored.
+    #[allow(dead_code)]
     pub created_at: Option<IgnoredAny>,
     #[serde(default)]
     #[schemars(with = "ReadOnly")]
+    // Read-only: accepted so a client can send back what it got, and ignored.
+    #[allow(dead_code)]
     pub updated_at: Option<IgnoredAny>,
     #[serde(default)]
     #[schemars(with = "ReadOnly")]
+    // Read-only: accepted so a client can send back what it got, and ignored.
+    #[allow(dead_code)]
     pub deleted: Option<IgnoredAny>,
     #[serde(default)]
     #[schemars(with = "ReadOnly")]
+    // Read-only: accepted so a client can send back what it got, and ignored.
+    #[allow(dead_code)]
     pub managed_by: Option<IgnoredAny>,
 }
 
@@ -110,6 +122,8 @@ pub struct ReceiverInput {
     pub timeout: Option<String>,
     #[serde(default)]
     #[schemars(with = "ReadOnly")]
+    // Read-only: accepted so a client can send back what it got, and ignored.
+    #[allow(dead_code)]
     pub paused: Option<IgnoredAny>,
 }
 
