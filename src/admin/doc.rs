@@ -48,7 +48,7 @@ pub struct RateLimitDoc {
 #[serde(rename_all = "camelCase")]
 pub struct ReceiverDoc {
     pub url: String,
-    /// Extra headers sent with every delivery (not secret: use `authorization` for a credential).
+    /// Extra headers sent with every delivery; their values are secrets (masked in answers).
     pub headers: BTreeMap<String, String>,
     pub events: Option<Vec<String>>,
     /// `raw` or `envelope`.

@@ -15,6 +15,9 @@ const STORE_RETRY_AFTER: u64 = 5;
 pub enum ApiError {
     /// 400 `invalid_request`, with every problem and its field.
     Invalid(Vec<Problem>),
+    /// 400 `secret_required`: `"***"` for a secret of a receiver going to a new destination
+    /// (its `url` or `oauth.tokenUrl` changed); every problem of the body is listed.
+    SecretRequired(Vec<Problem>),
     /// 401: no token, or one that matches none.
     Unauthorized,
     /// 403: a known token without the scope named here.
@@ -55,7 +58,8 @@ impl ApiError {
     /// The answer.
     pub fn into_response(self) -> Response<Body> {
         match self {
-            ApiError::Invalid(problems) => invalid(&problems),
+            ApiError::Invalid(problems) => invalid("invalid_request", &problems),
+            ApiError::SecretRequired(problems) => invalid("secret_required", &problems),
             ApiError::Unauthorized => http_util::error(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
@@ -89,7 +93,7 @@ impl ApiError {
 }
 
 /// 400 with the SPEC error shape plus `errors`: every problem, each with its field.
-fn invalid(problems: &[Problem]) -> Response<Body> {
+fn invalid(code: &str, problems: &[Problem]) -> Response<Body> {
     let message = problems
         .iter()
         .map(|p| format!("{}: {}", p.field, p.message))
@@ -98,7 +102,7 @@ fn invalid(problems: &[Problem]) -> Response<Body> {
     http_util::json(
         StatusCode::BAD_REQUEST,
         &json!({
-            "code": "invalid_request",
+            "code": code,
             "message": message,
             "errorId": uuid::Uuid::new_v4().to_string(),
             "timestamp": http_util::rfc3339_now(),
@@ -130,6 +134,7 @@ mod tests {
     fn each_error_has_its_status() {
         let cases = [
             (ApiError::Invalid(vec![Problem::new("a", "b")]), 400),
+            (ApiError::SecretRequired(vec![Problem::new("a", "b")]), 400),
             (ApiError::Unauthorized, 401),
             (ApiError::Forbidden("WEBHOOKS:VIEW"), 403),
             (ApiError::not_found("x"), 404),

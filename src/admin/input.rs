@@ -2,10 +2,17 @@
 //! unknown fields), then the `receiverUrl` and `ipAddress` shorthands are expanded and `"***"`
 //! takes the stored secret.
 //!
+//! A receiver of a PUT is matched with the stored receiver that has the same URL. One whose URL
+//! matches none (a new receiver, or one whose URL changed) has no stored secrets, and neither
+//! has one whose `oauth.tokenUrl` changed: `"***"` in their secrets is `secret_required`, so a
+//! masked secret can never be sent to a new destination.
+//!
 //! This only checks shapes; what the values mean (URLs, CIDRs, secrets, providers) is checked by
 //! the config validator afterwards, so the API and `hookgate check` apply the same rules.
 
 mod shape;
+
+use std::collections::BTreeMap;
 
 use super::doc::{BasicAuthDoc, ListenerDoc, OAuthDoc, RateLimitDoc, ReceiverDoc};
 use super::request::Problem;
@@ -19,28 +26,47 @@ pub fn listener(
     id: &str,
     stored: Option<&ListenerDoc>,
 ) -> Result<ListenerDoc, Vec<Problem>> {
-    match read_listener(body, id, stored)? {
-        (doc, problems) if problems.is_empty() => Ok(doc),
-        (_, problems) => Err(problems),
+    let read = read_listener(body, id, stored)?;
+    if read.problems.is_empty() {
+        Ok(read.doc)
+    } else {
+        Err(read.problems)
     }
 }
 
-/// Like `listener`, but a JSON object always gives a document (fields with problems take their
-/// defaults) next to its problems, so the caller can validate the rest and list everything at once.
+/// A body read into a listener document, with every problem found on the way.
+pub struct ReadBody {
+    /// Fields with problems take their defaults.
+    pub doc: ListenerDoc,
+    pub problems: Vec<Problem>,
+    /// Some problem is a masked secret sent to a new destination (`secret_required`).
+    pub secret_required: bool,
+}
+
+/// Like `listener`, but a JSON object always gives a document next to its problems, so the
+/// caller can validate the rest and list everything at once.
 pub fn read_listener(
     body: &[u8],
     id: &str,
     stored: Option<&ListenerDoc>,
-) -> Result<(ListenerDoc, Vec<Problem>), Vec<Problem>> {
+) -> Result<ReadBody, Vec<Problem>> {
     let (input, problems) = shape::read(body)?;
-    let mut r = Reader { problems };
+    let mut r = Reader {
+        problems,
+        secret_required: false,
+    };
     let doc = r.listener(input, id, stored);
-    Ok((doc, r.problems))
+    Ok(ReadBody {
+        doc,
+        problems: r.problems,
+        secret_required: r.secret_required,
+    })
 }
 
 /// Collects problems while expanding, so one answer lists them all.
 struct Reader {
     problems: Vec<Problem>,
+    secret_required: bool,
 }
 
 impl Reader {
@@ -76,6 +102,26 @@ impl Reader {
         }
     }
 
+    /// A secret of a receiver: as `unmask`, except that a receiver going to a new destination
+    /// (`moved`) has nothing stored to keep.
+    fn receiver_secret(
+        &mut self,
+        value: String,
+        stored: Option<&str>,
+        field: String,
+        moved: bool,
+    ) -> Option<String> {
+        if value != MASK || !moved {
+            return self.unmask(value, stored, field);
+        }
+        self.secret_required = true;
+        self.problem(
+            field,
+            "a receiver whose url or oauth.tokenUrl changed must send its secrets in clear, not \"***\"",
+        );
+        None
+    }
+
     fn secret(&mut self, value: Option<String>, stored: Option<&str>, field: &str) -> String {
         match value {
             None => self.required(None, field),
@@ -105,14 +151,9 @@ impl Reader {
         let provider = self.required(l.provider, "provider");
         let account = self.required(l.integration_account_id, "integrationAccountId");
         let allowed_ips = self.allowed_ips(l.allowed_ips, l.ip_address);
-        let mut headers = std::collections::BTreeMap::new();
+        let mut headers = BTreeMap::new();
         for (name, value) in l.headers.unwrap_or_default() {
-            let kept = stored.and_then(|s| {
-                s.headers
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(&name))
-                    .map(|(_, v)| v.as_str())
-            });
+            let kept = stored.and_then(|s| header(&s.headers, &name));
             if let Some(v) = self.unmask(value, kept, format!("headers.{name}")) {
                 headers.insert(name, v);
             }
@@ -204,26 +245,35 @@ impl Reader {
     ) -> ReceiverDoc {
         let field = format!("receivers[{index}]");
         let url = self.required(r.url, format!("{field}.url"));
-        // The stored receiver whose secrets "***" keeps: the one with this URL, else the one at
-        // the same place (a PUT that changed the URL and kept the secret).
-        let old = stored.and_then(|s| {
-            s.receivers
-                .iter()
-                .find(|o| same_url(&o.url, &url))
-                .or_else(|| s.receivers.get(index))
-        });
-        let oauth = r.oauth.map(|o| self.oauth(o, &field, old));
+        // The stored receiver whose secrets "***" keeps: the one with this URL (module doc).
+        let old = stored.and_then(|s| s.receivers.iter().find(|o| same_url(&o.url, &url)));
+        let token_url = r.oauth.as_ref().and_then(|o| o.token_url.as_deref());
+        let old_token_url = old.and_then(|o| o.oauth.as_ref()).map(|o| &o.token_url);
+        let token_url_changed = match (token_url, old_token_url) {
+            (Some(new), Some(old)) => !same_url(new, old),
+            (new, old) => new.is_some() != old.is_some(),
+        };
+        let moved = stored.is_some() && (old.is_none() || token_url_changed);
+        let oauth = r.oauth.map(|o| self.oauth(o, &field, old, moved));
         let signing_secret = r.signing_secret.and_then(|v| {
             let kept = old.and_then(|o| o.signing_secret.as_deref());
-            self.unmask(v, kept, format!("{field}.signingSecret"))
+            self.receiver_secret(v, kept, format!("{field}.signingSecret"), moved)
         });
         let authorization = r.authorization.and_then(|v| {
             let kept = old.and_then(|o| o.authorization.as_deref());
-            self.unmask(v, kept, format!("{field}.authorization"))
+            self.receiver_secret(v, kept, format!("{field}.authorization"), moved)
         });
+        let mut headers = BTreeMap::new();
+        for (name, value) in r.headers.unwrap_or_default() {
+            let kept = old.and_then(|o| header(&o.headers, &name));
+            let field = format!("{field}.headers.{name}");
+            if let Some(v) = self.receiver_secret(value, kept, field, moved) {
+                headers.insert(name, v);
+            }
+        }
         ReceiverDoc {
             url,
-            headers: r.headers.unwrap_or_default(),
+            headers,
             events: r.events,
             format: r.format.unwrap_or_else(|| "raw".into()),
             max_retry_count: r.max_retry_count,
@@ -236,19 +286,40 @@ impl Reader {
         }
     }
 
-    fn oauth(&mut self, o: OAuthInput, receiver: &str, old: Option<&ReceiverDoc>) -> OAuthDoc {
+    fn oauth(
+        &mut self,
+        o: OAuthInput,
+        receiver: &str,
+        old: Option<&ReceiverDoc>,
+        moved: bool,
+    ) -> OAuthDoc {
         let field = format!("{receiver}.oauth");
         let kept = old
             .and_then(|r| r.oauth.as_ref())
             .map(|x| x.client_secret.as_str());
+        let secret_field = format!("{field}.clientSecret");
+        let client_secret = match o.client_secret {
+            Some(v) => self
+                .receiver_secret(v, kept, secret_field, moved)
+                .unwrap_or_default(),
+            None => self.required(None, secret_field),
+        };
         OAuthDoc {
             token_url: self.required(o.token_url, format!("{field}.tokenUrl")),
             client_id: self.required(o.client_id, format!("{field}.clientId")),
-            client_secret: self.secret(o.client_secret, kept, &format!("{field}.clientSecret")),
+            client_secret,
             credentials_location: o.credentials_location.unwrap_or_else(|| "header".into()),
             scope: o.scope,
         }
     }
+}
+
+/// A header's value by name, whatever its case.
+fn header<'a>(headers: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 /// Two receiver URLs are the same when they parse to the same URL ("http://a" = "http://a/").

@@ -82,15 +82,33 @@ fn refused<E>(e: EditError<E>, invalid: impl FnOnce(E) -> ApiError) -> ApiError 
 }
 
 /// Reads and validates a body into a listener; `Err` lists every problem: those of the JSON
-/// shape, then those the config validator finds in the rest.
+/// shape, then those the config validator finds in the rest. The answer is `secret_required`
+/// when a masked secret was sent for a new destination, else `invalid_request`.
 fn read(
     body: &[u8],
     id: &str,
     stored: Option<&ListenerDoc>,
     config: &Config,
+) -> Result<ListenerSpec, ApiError> {
+    let read = input::read_listener(body, id, stored)?;
+    let secret_required = read.secret_required;
+    validated(id, &read.doc, read.problems, config).map_err(|problems| {
+        if secret_required {
+            ApiError::SecretRequired(problems)
+        } else {
+            ApiError::Invalid(problems)
+        }
+    })
+}
+
+/// The listener when `doc` is valid and there were no `problems` before; else every problem.
+fn validated(
+    id: &str,
+    doc: &ListenerDoc,
+    mut problems: Vec<Problem>,
+    config: &Config,
 ) -> Result<ListenerSpec, Vec<Problem>> {
-    let (doc, mut problems) = input::read_listener(body, id, stored)?;
-    match validation::check(id, &doc, config) {
+    match validation::check(id, doc, config) {
         Ok(spec) if problems.is_empty() => return Ok(spec),
         Ok(_) => {}
         Err(more) => {
@@ -116,7 +134,7 @@ pub async fn create(app: &App, body: Bytes, caller: &str) -> ApiResult {
             tracing::info!(listener = %made.meta.id, provider = %made.doc.provider, token = caller, "listener created through the management API");
             Ok(http_util::json(StatusCode::CREATED, &show(app, &made)))
         }
-        Err(e) => Err(refused(e, ApiError::Invalid)),
+        Err(e) => Err(refused(e, |e| e)),
     }
 }
 
@@ -128,7 +146,7 @@ pub async fn update(app: &App, id: &str, body: Bytes, caller: &str) -> ApiResult
             tracing::info!(listener = %id, token = caller, "listener updated through the management API");
             Ok(http_util::json(StatusCode::OK, &show(app, &changed)))
         }
-        Err(e) => Err(refused(e, ApiError::Invalid)),
+        Err(e) => Err(refused(e, |e| e)),
     }
 }
 

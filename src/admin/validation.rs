@@ -147,7 +147,9 @@ impl Fields {
                 .signing_secret
                 .as_deref()
                 .map(|s| self.at(named("signingSecret"), secret(s))),
-            max_retry_count: r.max_retry_count,
+            max_retry_count: r
+                .max_retry_count
+                .map(|n| self.at(named("maxRetryCount"), n)),
             rate_limit: self.rate_limit(&named("rateLimit"), r.rate_limit.as_ref()),
             events: r.events.clone(),
             format: Some(self.at(named("format"), r.format.clone())),

@@ -89,13 +89,14 @@ pub struct RawAdminToken {
     pub scopes: Vec<Sp<String>>,
 }
 
-/// A secret as written: a literal, `{ env = "VAR" }` or `{ file = "PATH" }`.
+/// A secret as written: a literal, or a table that should be `{ env = "VAR" }` or
+/// `{ file = "PATH" }`. The table is read whole so that the validator, not serde, names what is
+/// wrong with it (both keys, another key, a value that is not a string).
 #[derive(Debug, Deserialize, Clone)]
 #[serde(untagged)]
 pub enum RawSecret {
     Literal(String),
-    Env { env: String },
-    File { file: String },
+    Table(BTreeMap<String, toml::Value>),
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -162,7 +163,7 @@ pub struct RawReceiver {
     pub headers: BTreeMap<String, Sp<String>>,
     pub authorization: Option<Sp<RawSecret>>,
     pub signing_secret: Option<Sp<RawSecret>>,
-    pub max_retry_count: Option<u32>,
+    pub max_retry_count: Option<Sp<u32>>,
     pub rate_limit: Option<Sp<RawRateLimit>>,
     pub events: Option<Vec<String>>,
     pub format: Option<Sp<String>>,

@@ -16,6 +16,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod ranges;
+mod secrets;
+
+pub use ranges::MAX_RECEIVERS;
+pub use secrets::{read_secret_file, MAX_SECRET_FILE_BYTES};
+
 /// Admin token scopes (as in the 8x8 API).
 pub const SCOPES: [&str; 4] = [
     "WEBHOOKS:VIEW",
@@ -62,9 +68,19 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// A duration of at most 30 days.
     fn parse_duration(&mut self, v: &Sp<String>, key: &str) -> Option<Duration> {
+        self.parse_duration_up_to(v, key, ranges::MAX_DURATION)
+    }
+
+    fn parse_duration_up_to(
+        &mut self,
+        v: &Sp<String>,
+        key: &str,
+        max: Duration,
+    ) -> Option<Duration> {
         match humantime::parse_duration(v.get_ref()) {
-            Ok(d) => Some(d),
+            Ok(d) => self.within(v, key, d, max),
             Err(e) => {
                 self.errs.push(
                     v.span(),
@@ -110,39 +126,6 @@ impl<'a> Validator<'a> {
                 );
                 fallback
             }),
-        }
-    }
-
-    /// Resolves a literal, `{env}` or `{file}` secret; a missing variable or file is an error.
-    pub fn secret(&mut self, v: &Sp<RawSecret>, key: &str) -> Option<Secret> {
-        match v.get_ref() {
-            RawSecret::Literal(s) => Some(Secret::new(s.as_str())),
-            RawSecret::Env { env } => match std::env::var(env) {
-                Ok(value) => Some(Secret::new(value)),
-                Err(_) => {
-                    self.errs.push(
-                        v.span(),
-                        key,
-                        format!("environment variable `{env}` is not set"),
-                    );
-                    None
-                }
-            },
-            RawSecret::File { file } => {
-                let path = self.base_dir.join(file);
-                match std::fs::read_to_string(&path) {
-                    // A trailing newline in a secret file is never part of the secret.
-                    Ok(text) => Some(Secret::new(text.trim_end_matches(['\n', '\r']))),
-                    Err(e) => {
-                        self.errs.push(
-                            v.span(),
-                            key,
-                            format!("cannot read secret file `{}`: {e}", path.display()),
-                        );
-                        None
-                    }
-                }
-            }
         }
     }
 
@@ -221,20 +204,12 @@ impl<'a> Validator<'a> {
             self.errs
                 .push(span, "server.max_body_bytes", "must be at least 1");
         }
-        let max_connections = raw
-            .max_connections
-            .as_ref()
-            .map(|v| *v.get_ref())
-            .unwrap_or(10_000) as usize;
-        if max_connections == 0 {
-            let span = raw
-                .max_connections
-                .as_ref()
-                .map(|v| v.span())
-                .unwrap_or(0..0);
-            self.errs
-                .push(span, "server.max_connections", "must be at least 1");
-        }
+        let max_connections = self.number(
+            &raw.max_connections,
+            "server.max_connections",
+            10_000,
+            ranges::CONNECTIONS,
+        ) as usize;
         let tls = raw.tls.as_ref().map(|t| {
             let t = t.get_ref();
             TlsPaths {
@@ -247,7 +222,7 @@ impl<'a> Validator<'a> {
             admin_listen,
             public_url,
             max_body_bytes,
-            max_connections: max_connections.max(1),
+            max_connections,
             header_timeout: self.duration(
                 &raw.header_timeout,
                 "server.header_timeout",
@@ -281,17 +256,19 @@ impl<'a> Validator<'a> {
         };
         StoreSettings {
             path,
-            retention: self.duration(
-                &raw.retention,
-                "store.retention",
-                Duration::from_secs(30 * 86_400),
-            ),
-            queue_capacity: raw
-                .queue_capacity
+            retention: raw
+                .retention
                 .as_ref()
-                .map(|v| *v.get_ref() as usize)
-                .unwrap_or(8192)
-                .max(1),
+                .and_then(|v| {
+                    self.parse_duration_up_to(v, "store.retention", ranges::MAX_RETENTION)
+                })
+                .unwrap_or(Duration::from_secs(30 * 86_400)),
+            queue_capacity: self.number(
+                &raw.queue_capacity,
+                "store.queue_capacity",
+                8192,
+                ranges::QUEUE_CAPACITY,
+            ) as usize,
         }
     }
 
@@ -313,30 +290,31 @@ impl<'a> Validator<'a> {
         };
         DeliverySettings {
             timeout: self.duration(&raw.timeout, "delivery.timeout", Duration::from_secs(15)),
-            max_retry_count: raw
-                .max_retry_count
-                .as_ref()
-                .map(|v| *v.get_ref())
-                .unwrap_or(8),
+            max_retry_count: self.number(
+                &raw.max_retry_count,
+                "delivery.max_retry_count",
+                8,
+                ranges::RETRY_COUNT,
+            ) as u32,
             retry_schedule,
             allow_targets: self.cidrs(&raw.allow_targets, "delivery.allow_targets"),
-            concurrency: raw
-                .concurrency
-                .as_ref()
-                .map(|v| *v.get_ref() as usize)
-                .unwrap_or(256)
-                .max(1),
+            concurrency: self.number(
+                &raw.concurrency,
+                "delivery.concurrency",
+                256,
+                ranges::CONCURRENCY,
+            ) as usize,
             pause_after: self.duration(
                 &raw.pause_after,
                 "delivery.pause_after",
                 Duration::from_secs(5 * 86_400),
             ),
-            receiver_concurrency: raw
-                .receiver_concurrency
-                .as_ref()
-                .map(|v| *v.get_ref() as usize)
-                .unwrap_or(32)
-                .max(1),
+            receiver_concurrency: self.number(
+                &raw.receiver_concurrency,
+                "delivery.receiver_concurrency",
+                32,
+                ranges::CONCURRENCY,
+            ) as usize,
         }
     }
 
@@ -461,6 +439,15 @@ impl<'a> Validator<'a> {
                 return None;
             }
         };
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            // The URL is not repeated: its user info may be a password.
+            self.errs.push(
+                v.span(),
+                key,
+                "a URL with user info (user:password@) is refused; send credentials with `authorization` or `oauth`",
+            );
+            return None;
+        }
         let literal = match parsed.host() {
             Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
             Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
@@ -479,14 +466,7 @@ impl<'a> Validator<'a> {
         Some(parsed)
     }
 
-    pub fn receiver(
-        &mut self,
-        raw: &Sp<RawReceiver>,
-        key: &str,
-        allow_targets: &[IpNet],
-    ) -> Option<ReceiverSpec> {
-        let r = raw.get_ref();
-        let url = self.url(&r.url, &format!("{key}.url"), allow_targets);
+    fn receiver_headers(&mut self, r: &RawReceiver, key: &str) -> Vec<(HeaderName, HeaderValue)> {
         let mut headers = Vec::new();
         for (name, value) in &r.headers {
             let hkey = format!("{key}.headers.{name}");
@@ -500,6 +480,18 @@ impl<'a> Validator<'a> {
                     .push(value.span(), hkey, "not a valid header value"),
             }
         }
+        headers
+    }
+
+    pub fn receiver(
+        &mut self,
+        raw: &Sp<RawReceiver>,
+        key: &str,
+        allow_targets: &[IpNet],
+    ) -> Option<ReceiverSpec> {
+        let r = raw.get_ref();
+        let url = self.url(&r.url, &format!("{key}.url"), allow_targets);
+        let headers = self.receiver_headers(r, key);
         let authorization = r
             .authorization
             .as_ref()
@@ -540,18 +532,22 @@ impl<'a> Validator<'a> {
         let oauth = r
             .oauth
             .as_ref()
-            .and_then(|o| self.oauth(o, &format!("{key}.oauth")));
+            .and_then(|o| self.oauth(o, &format!("{key}.oauth"), allow_targets));
         let timeout = r
             .timeout
             .as_ref()
             .and_then(|t| self.parse_duration(t, &format!("{key}.timeout")));
         let rate_limit = self.rate_limit(&r.rate_limit, &format!("{key}.rate_limit"));
+        let max_retry_count = r.max_retry_count.as_ref().map(|_| {
+            let key = format!("{key}.max_retry_count");
+            self.number(&r.max_retry_count, &key, 0, ranges::RETRY_COUNT) as u32
+        });
         Some(ReceiverSpec {
             url: url?,
             headers,
             authorization,
             signing_secret,
-            max_retry_count: r.max_retry_count,
+            max_retry_count,
             rate_limit,
             events: r.events.clone(),
             format,
@@ -561,19 +557,16 @@ impl<'a> Validator<'a> {
         })
     }
 
-    fn oauth(&mut self, raw: &Sp<RawOAuth>, key: &str) -> Option<OAuthSpec> {
+    /// A receiver's OAuth settings; the token URL gets the receiver URL's checks, as hookgate
+    /// connects to it on the receiver's behalf.
+    fn oauth(
+        &mut self,
+        raw: &Sp<RawOAuth>,
+        key: &str,
+        allow_targets: &[IpNet],
+    ) -> Option<OAuthSpec> {
         let o = raw.get_ref();
-        let token_url = match url::Url::parse(o.token_url.get_ref()) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") => Some(u),
-            _ => {
-                self.errs.push(
-                    o.token_url.span(),
-                    format!("{key}.token_url"),
-                    "not an http(s) URL",
-                );
-                None
-            }
-        };
+        let token_url = self.url(&o.token_url, &format!("{key}.token_url"), allow_targets);
         let credentials_location = match o
             .credentials_location
             .as_ref()
@@ -685,6 +678,16 @@ impl<'a> Validator<'a> {
     ) -> Vec<Arc<ReceiverSpec>> {
         let mut receivers = Vec::new();
         let mut urls = HashSet::new();
+        if let Some(extra) = l.receiver.get(MAX_RECEIVERS) {
+            self.errs.push(
+                extra.span(),
+                format!("{key}.receiver[{MAX_RECEIVERS}]"),
+                format!(
+                    "{} receivers is out of range: a listener has from 0 to {MAX_RECEIVERS}",
+                    l.receiver.len()
+                ),
+            );
+        }
         for (i, r) in l.receiver.iter().enumerate() {
             let rkey = format!("{key}.receiver[{i}]");
             if !urls.insert(r.get_ref().url.get_ref().clone()) {
@@ -715,6 +718,13 @@ impl<'a> Validator<'a> {
         let required_headers = self.required_headers(l, key);
         let basic_auth = l.basic_auth.as_ref().and_then(|b| {
             let b = b.get_ref();
+            if b.username.get_ref().is_empty() {
+                self.errs.push(
+                    b.username.span(),
+                    format!("{key}.basic_auth.username"),
+                    "must not be empty",
+                );
+            }
             let password = self.secret(&b.password, &format!("{key}.basic_auth.password"))?;
             Some(BasicAuth {
                 username: b.username.get_ref().clone(),

@@ -58,6 +58,8 @@ pub struct ListenerInput {
     #[schemars(required, with = "String")]
     pub provider: Option<String>,
     pub allowed_ips: Option<Vec<String>>,
+    /// At most 100.
+    #[schemars(extend("maxItems" = 100))]
     pub receivers: Option<Vec<ReceiverInput>>,
     pub basic_auth: Option<BasicAuthInput>,
     pub verify_secret: Option<String>,
@@ -100,7 +102,8 @@ pub struct ListenerInput {
 pub struct ReceiverInput {
     #[schemars(required, with = "String", extend("format" = "uri", "pattern" = "^https?://"))]
     pub url: Option<String>,
-    /// Extra headers sent with every delivery.
+    /// Extra headers sent with every delivery; values are secrets, and on PUT "***" keeps the
+    /// stored value (not for a receiver whose url or oauth.tokenUrl changed: `secret_required`).
     #[schemars(extend(
         "propertyNames" = {"pattern": "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},
         "additionalProperties" = {"type": "string", "pattern": "^[\\t\\x20-\\x7e]*$"}
@@ -109,7 +112,7 @@ pub struct ReceiverInput {
     pub events: Option<Vec<String>>,
     #[schemars(extend("enum" = ["raw", "envelope", null]))]
     pub format: Option<String>,
-    #[schemars(extend("maximum" = 4294967295u32))]
+    #[schemars(extend("maximum" = 100))]
     pub max_retry_count: Option<u32>,
     pub signing_secret: Option<String>,
     pub authorization: Option<String>,

@@ -102,7 +102,8 @@ pub struct RateLimitView {
 #[schemars(rename = "Receiver", extend("additionalProperties" = false))]
 pub struct ReceiverView {
     pub url: String,
-    pub headers: BTreeMap<String, String>,
+    /// Extra headers sent with every delivery; values are always "***".
+    pub headers: BTreeMap<String, Masked>,
     pub events: Option<Vec<String>>,
     #[schemars(extend("enum" = ["raw", "envelope"]))]
     pub format: String,
@@ -155,7 +156,7 @@ impl ReceiverView {
     pub fn new(r: &ReceiverDoc, paused: bool) -> ReceiverView {
         ReceiverView {
             url: r.url.clone(),
-            headers: r.headers.clone(),
+            headers: r.headers.keys().map(|k| (k.clone(), Masked)).collect(),
             events: r.events.clone(),
             format: r.format.clone(),
             max_retry_count: r.max_retry_count,
