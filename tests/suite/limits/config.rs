@@ -60,7 +60,7 @@ timeout = "720h1s"
         "FILE:3:18: server.header_timeout: `31d` is out of range: must be from 0s to 30 days",
         "FILE:6:18: store.queue_capacity: 0 is out of range: must be from 1 to 1,000,000",
         "FILE:7:13: store.retention: `3651d` is out of range: must be from 0s to 3,650 days",
-        "FILE:10:26: delivery.retry_schedule[1]: `18446744073709551615s` is out of range: must be from 0s to 30 days",
+        "FILE:10:25: delivery.retry_schedule[1]: `18446744073709551615s` is out of range: must be from 0s to 30 days",
         "FILE:11:19: delivery.max_retry_count: 101 is out of range: must be from 0 to 100",
         "FILE:12:15: delivery.concurrency: 65,537 is out of range: must be from 1 to 65,536",
         "FILE:13:24: delivery.receiver_concurrency: 0 is out of range: must be from 1 to 65,536",
@@ -94,7 +94,8 @@ receiver_concurrency = 1
 
 #[test]
 fn a_listener_takes_at_most_100_receivers() {
-    let mut text = "[[listener]]\nid = \"a\"\nprovider = \"smoobu\"\naccount_id = \"x\"\n".to_string();
+    let mut text =
+        "[[listener]]\nid = \"a\"\nprovider = \"smoobu\"\naccount_id = \"x\"\n".to_string();
     for i in 0..101 {
         text.push_str(&format!(
             "\n[[listener.receiver]]\nurl = \"https://example.com/{i}\"\n"
@@ -107,7 +108,11 @@ fn a_listener_takes_at_most_100_receivers() {
         &stderr,
         "FILE:306:1: listener[0].receiver[100]: 101 receivers is out of range: a listener has from 0 to 100",
     );
-    let hundred: String = text.split("\n[[listener.receiver]]").take(101).collect::<Vec<_>>().join("\n[[listener.receiver]]");
+    let hundred: String = text
+        .split("\n[[listener.receiver]]")
+        .take(101)
+        .collect::<Vec<_>>()
+        .join("\n[[listener.receiver]]");
     let (code, stderr) = check(&hundred);
     assert_eq!(code, 0, "{stderr}");
 }
@@ -169,7 +174,10 @@ required_headers = { "X-A" = { file = "/dev/zero" }, "X-B" = { file = "big.txt" 
         "FILE:6:30: listener[0].required_headers.X-A: secret file `/dev/zero` is not a regular file",
     );
     assert_has(&stderr, "big.txt` is larger than 65536 bytes (64 KiB)");
-    assert!(!stderr.contains("X-C"), "64 KiB exactly is accepted: {stderr}");
+    assert!(
+        !stderr.contains("X-C"),
+        "64 KiB exactly is accepted: {stderr}"
+    );
     assert_has(&stderr, "FILE: 3 errors");
 }
 
@@ -181,7 +189,7 @@ provider = "smoobu"
 account_id = "x"
 
 [[listener.receiver]]
-url = "https://user:hunter2@example.com/hook"
+url = "https://user:hunter2@example.com/first"
 
 [[listener.receiver]]
 url = "https://example.com/hook"
@@ -197,7 +205,10 @@ oauth = { token_url = "https://id:pw@auth.example.com/token", client_id = "c", c
         &stderr,
         "FILE:7:7: listener[0].receiver[0].url: a URL with user info (user:password@) is refused",
     );
-    assert!(!stderr.contains("hunter2"), "the password is not repeated: {stderr}");
+    assert!(
+        !stderr.contains("hunter2"),
+        "the password is not repeated: {stderr}"
+    );
     assert_has(
         &stderr,
         "FILE:11:23: listener[0].receiver[1].oauth.token_url: 169.254.169.254 is a link-local address",
