@@ -11,7 +11,7 @@ use crate::server::{self, Limits};
 use crate::store::Store;
 use anyhow::anyhow;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::net::TcpListener;
@@ -19,6 +19,10 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
+
+mod reload;
+
+use reload::{modified, wait_for_stop};
 
 /// How long open requests, then running delivery attempts, may take to finish on shutdown.
 const GRACE: Duration = Duration::from_secs(10);
@@ -288,91 +292,6 @@ impl Signals {
         ) {
             (Ok(term), Ok(int), Ok(hup)) => Some(Signals { term, int, hup }),
             _ => None,
-        }
-    }
-}
-
-/// Runs until SIGINT or SIGTERM, reloading the config on SIGHUP or when the file changes
-/// (`seen` is the file's state when it was loaded).
-async fn wait_for_stop(
-    app: &App,
-    path: &Path,
-    overrides: &Overrides,
-    signals: Option<Signals>,
-    mut seen: Option<(SystemTime, u64)>,
-) {
-    let Some(Signals {
-        mut term,
-        mut int,
-        mut hup,
-    }) = signals
-    else {
-        tracing::error!("cannot install signal handlers; stop with SIGKILL");
-        std::future::pending::<()>().await;
-        return;
-    };
-    let mut tick = tokio::time::interval(Duration::from_millis(500));
-    loop {
-        tokio::select! {
-            _ = term.recv() => return,
-            _ = int.recv() => return,
-            _ = hup.recv() => {
-                seen = modified(path);
-                reload(app, path, overrides, "SIGHUP").await;
-            }
-            _ = tick.tick() => {
-                let now = modified(path);
-                if now != seen {
-                    seen = now;
-                    reload(app, path, overrides, "file change").await;
-                }
-            }
-        }
-    }
-}
-
-fn modified(path: &Path) -> Option<(SystemTime, u64)> {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.modified().ok()?, meta.len()))
-}
-
-/// Swaps in the new file if it is valid; otherwise logs every error and keeps the running config.
-/// API-made listeners stay: they are checked again under the new file (its providers and
-/// `allow_targets`), and unchanged listeners and receivers keep their rate limiters.
-async fn reload(app: &App, path: &Path, overrides: &Overrides, why: &str) {
-    let registry = &app.registry;
-    match config::load(path) {
-        Ok(mut cfg) => {
-            overrides.apply(&mut cfg);
-            let old = registry.load().config.clone();
-            if cfg.server.listen != old.server.listen
-                || cfg.server.admin_listen != old.server.admin_listen
-            {
-                tracing::warn!(
-                    "listen addresses changed in the file; they take effect at the next restart"
-                );
-            }
-            if cfg.store.path != old.store.path {
-                tracing::warn!(
-                    "the store URL changed in the file; it takes effect at the next restart"
-                );
-            }
-            for w in &cfg.warnings {
-                tracing::warn!("{w}");
-            }
-            let n = cfg.listeners.len();
-            let api = crate::listeners::edits::apply_config(app, cfg).await;
-            tracing::info!(
-                listeners = n,
-                api_listeners = api,
-                trigger = why,
-                "configuration reloaded"
-            );
-        }
-        Err(errors) => {
-            for line in errors.to_string().lines() {
-                tracing::error!(trigger = why, "config not reloaded: {line}");
-            }
         }
     }
 }
