@@ -75,7 +75,7 @@ async fn a_receiver_failing_past_pause_after_is_paused_and_gets_nothing() {
         &system.url("/s"),
         "pause_after = \"1s\"",
     )
-    .replace("max_retry_count = 1", "max_retry_count = 1000");
+    .replace("max_retry_count = 1", "max_retry_count = 100");
     let gw = Gateway::start(&cfg);
     post(
         gw.public,

@@ -128,5 +128,5 @@ fn assert_receiver_shape(r: &Value) {
         assert_eq!(kind(&r[field]), t, "receivers[0].{field}");
     }
     assert_eq!(r["format"], "raw");
-    assert_eq!(r["headers"]["x-env"], "test");
+    assert_eq!(r["headers"]["x-env"], "***");
 }

@@ -15,7 +15,7 @@ url = "{{STORE}}"
 [delivery]
 allow_targets = ["127.0.0.0/8"]
 retry_schedule = ["200ms"]
-max_retry_count = 1000
+max_retry_count = 100
 
 [[listener]]
 id = "l1"
