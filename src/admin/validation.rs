@@ -5,7 +5,7 @@
 use super::doc::{ListenerDoc, OAuthDoc, RateLimitDoc, ReceiverDoc};
 use super::request::Problem;
 use crate::config::raw::{
-    RawBasicAuth, RawListener, RawOAuth, RawRateLimit, RawReceiver, RawSecret, Sp,
+    RawBasicAuth, RawListener, RawOAuth, RawRateLimit, RawReceiver, RawSecret, Sp, Whole,
 };
 use crate::config::validate::Validator;
 use crate::config::{Config, ListenerSpec};
@@ -149,7 +149,7 @@ impl Fields {
                 .map(|s| self.at(named("signingSecret"), secret(s))),
             max_retry_count: r
                 .max_retry_count
-                .map(|n| self.at(named("maxRetryCount"), n)),
+                .map(|n| self.at(named("maxRetryCount"), Whole(n.into()))),
             rate_limit: self.rate_limit(&named("rateLimit"), r.rate_limit.as_ref()),
             events: r.events.clone(),
             format: Some(self.at(named("format"), r.format.clone())),

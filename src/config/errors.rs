@@ -123,6 +123,7 @@ pub fn from_toml(source: &str, path: &Path, err: &toml::de::Error) -> ConfigErro
         .nth(1)
         .filter(|_| message.starts_with("unknown field") || message.starts_with("missing field"))
         .map(str::to_string)
+        .or_else(|| key_of_value(source, span.start))
         .or_else(|| {
             let text = source.get(span.clone())?.trim();
             let name = text.split(['=', ' ']).next()?.trim_matches(['[', ']', '"']);
@@ -140,9 +141,32 @@ pub fn from_toml(source: &str, path: &Path, err: &toml::de::Error) -> ConfigErro
     }
 }
 
+/// The key a value at `offset` is written for (`concurrency = 1.5`, `{ a = "x", b = 1.5 }`),
+/// when the value follows `key =` on its line.
+fn key_of_value(source: &str, offset: usize) -> Option<String> {
+    let before = source.get(..offset)?;
+    let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
+    let assignment = line.trim_end().strip_suffix('=')?;
+    let key = assignment
+        .rsplit(['{', ','])
+        .next()?
+        .trim()
+        .trim_matches('"');
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-.".contains(c);
+    (!key.is_empty() && key.chars().all(plain)).then(|| key.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_named_by_its_key() {
+        let src = "[delivery]\nconcurrency = 1.5\nx = { a = \"s\", b = 2 }\n";
+        assert_eq!(key_of_value(src, 25).as_deref(), Some("concurrency"));
+        assert_eq!(key_of_value(src, 48).as_deref(), Some("b"));
+        assert_eq!(key_of_value(src, 0), None);
+    }
 
     #[test]
     fn line_and_column_are_one_based() {

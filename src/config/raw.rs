@@ -7,6 +7,36 @@ use std::collections::BTreeMap;
 /// A string with the byte range it came from, so errors can name line and column.
 pub type Sp<T> = Spanned<T>;
 
+/// A whole number as written, negative or huge included: the validator, not serde, says that
+/// it is out of range, and names the range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Whole(pub i128);
+
+impl<'de> Deserialize<'de> for Whole {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct WholeVisitor;
+        impl serde::de::Visitor<'_> for WholeVisitor {
+            type Value = Whole;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a whole number")
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<Whole, E> {
+                Ok(Whole(n.into()))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<Whole, E> {
+                Ok(Whole(n.into()))
+            }
+            fn visit_i128<E>(self, n: i128) -> Result<Whole, E> {
+                Ok(Whole(n))
+            }
+            fn visit_u128<E>(self, n: u128) -> Result<Whole, E> {
+                Ok(Whole(i128::try_from(n).unwrap_or(i128::MAX)))
+            }
+        }
+        d.deserialize_any(WholeVisitor)
+    }
+}
+
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
@@ -33,7 +63,7 @@ pub struct RawServer {
     pub admin_listen: Option<Sp<String>>,
     pub public_url: Option<Sp<String>>,
     pub max_body_bytes: Option<Sp<u64>>,
-    pub max_connections: Option<Sp<u64>>,
+    pub max_connections: Option<Sp<Whole>>,
     pub header_timeout: Option<Sp<String>>,
     pub body_timeout: Option<Sp<String>>,
     #[serde(default)]
@@ -54,21 +84,21 @@ pub struct RawStore {
     pub url: Option<Sp<String>>,
     pub retention: Option<Sp<String>>,
     /// Ingest requests that may wait for the writer before new ones get 503.
-    pub queue_capacity: Option<Sp<u64>>,
+    pub queue_capacity: Option<Sp<Whole>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawDelivery {
     pub timeout: Option<Sp<String>>,
-    pub max_retry_count: Option<Sp<u32>>,
+    pub max_retry_count: Option<Sp<Whole>>,
     pub retry_schedule: Option<Vec<Sp<String>>>,
     #[serde(default)]
     pub allow_targets: Vec<Sp<String>>,
     /// Delivery attempts in flight at once, across all receivers.
-    pub concurrency: Option<Sp<u64>>,
+    pub concurrency: Option<Sp<Whole>>,
     /// Attempts in flight at once to a single receiver.
-    pub receiver_concurrency: Option<Sp<u64>>,
+    pub receiver_concurrency: Option<Sp<Whole>>,
     /// A receiver failing without a break for this long is paused.
     pub pause_after: Option<Sp<String>>,
 }
@@ -163,7 +193,7 @@ pub struct RawReceiver {
     pub headers: BTreeMap<String, Sp<String>>,
     pub authorization: Option<Sp<RawSecret>>,
     pub signing_secret: Option<Sp<RawSecret>>,
-    pub max_retry_count: Option<Sp<u32>>,
+    pub max_retry_count: Option<Sp<Whole>>,
     pub rate_limit: Option<Sp<RawRateLimit>>,
     pub events: Option<Vec<String>>,
     pub format: Option<Sp<String>>,

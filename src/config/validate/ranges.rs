@@ -2,7 +2,7 @@
 //! range, so a typo cannot make the gateway allocate without bound or wait for centuries.
 
 use super::Validator;
-use crate::config::raw::Sp;
+use crate::config::raw::{Sp, Whole};
 use std::time::Duration;
 
 const DAY: u64 = 86_400;
@@ -22,9 +22,10 @@ pub const RETRY_COUNT: (u64, u64) = (0, 100);
 pub const MAX_RECEIVERS: usize = 100;
 
 /// `1000000` as `1,000,000`.
-pub fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
+pub fn grouped(n: impl Into<i128>) -> String {
+    let n: i128 = n.into();
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::from(if n < 0 { "-" } else { "" });
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
@@ -42,21 +43,21 @@ fn days(d: Duration) -> String {
 impl Validator<'_> {
     /// A whole number from the file, or `default`; out of `range` is an error naming the range
     /// (and the default stands in).
-    pub(super) fn number<T>(
+    pub(super) fn number(
         &mut self,
-        v: &Option<Sp<T>>,
+        v: &Option<Sp<Whole>>,
         key: &str,
         default: u64,
         range: (u64, u64),
-    ) -> u64
-    where
-        T: Copy + Into<u64>,
-    {
+    ) -> u64 {
         let Some(v) = v else {
             return default;
         };
-        let n: u64 = (*v.get_ref()).into();
-        if (range.0..=range.1).contains(&n) {
+        let n = v.get_ref().0;
+        if let Some(n) = u64::try_from(n)
+            .ok()
+            .filter(|n| (range.0..=range.1).contains(n))
+        {
             return n;
         }
         self.errs.push(

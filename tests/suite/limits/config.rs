@@ -73,6 +73,27 @@ timeout = "720h1s"
 }
 
 #[test]
+fn negative_and_fractional_numbers_are_refused_by_name() {
+    let (code, stderr) =
+        check("[server]\nmax_connections = -1\n\n[delivery]\nmax_retry_count = -3\n");
+    assert_eq!(code, 1, "{stderr}");
+    assert_has(
+        &stderr,
+        "FILE:2:19: server.max_connections: -1 is out of range: must be from 1 to 1,000,000",
+    );
+    assert_has(
+        &stderr,
+        "FILE:5:19: delivery.max_retry_count: -3 is out of range: must be from 0 to 100",
+    );
+    let (code, stderr) = check("[delivery]\nconcurrency = 1.5\n");
+    assert_eq!(code, 1, "{stderr}");
+    assert_has(
+        &stderr,
+        "FILE:2:15: concurrency: invalid type: floating point `1.5`",
+    );
+}
+
+#[test]
 fn the_edges_of_every_range_pass() {
     let text = r#"[server]
 max_connections = 1000000
