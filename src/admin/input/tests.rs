@@ -100,3 +100,41 @@ fn non_objects_are_refused() {
     assert_eq!(fields(&read("[1]", None).unwrap_err()), vec!["(body)"]);
     assert_eq!(fields(&read("{", None).unwrap_err()), vec!["(body)"]);
 }
+
+#[test]
+fn stars_do_not_follow_a_receiver_to_a_new_url_or_token_url() {
+    let stored = read(
+        r#"{"provider":"smoobu","integrationAccountId":"a",
+        "receivers":[{"url":"https://r/","headers":{"X-K":"hv"},"signingSecret":"whsec_x",
+          "oauth":{"tokenUrl":"https://t/","clientId":"c","clientSecret":"cs"}}]}"#,
+        None,
+    )
+    .unwrap();
+    let put = |url: &str, token_url: &str| {
+        let body = format!(
+            r#"{{"provider":"smoobu","integrationAccountId":"a",
+            "receivers":[{{"url":"{url}","headers":{{"x-k":"***"}},"signingSecret":"***",
+              "oauth":{{"tokenUrl":"{token_url}","clientId":"c","clientSecret":"***"}}}}]}}"#
+        );
+        read_listener(body.as_bytes(), "the-id", Some(&stored)).unwrap()
+    };
+    let same = put("https://r", "https://t/");
+    assert!(same.problems.is_empty(), "{:?}", same.problems);
+    assert_eq!(same.doc.receivers[0].headers["x-k"], "hv");
+    for moved in [
+        put("https://other/", "https://t/"),
+        put("https://r/", "https://t2/"),
+    ] {
+        assert!(moved.secret_required);
+        let mut f = fields(&moved.problems);
+        f.sort();
+        assert_eq!(
+            f,
+            [
+                "receivers[0].headers.x-k",
+                "receivers[0].oauth.clientSecret",
+                "receivers[0].signingSecret"
+            ]
+        );
+    }
+}

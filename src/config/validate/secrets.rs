@@ -105,3 +105,30 @@ fn open_without_blocking(path: &Path) -> std::io::Result<std::fs::File> {
         .custom_flags(libc::O_NONBLOCK)
         .open(path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_files_are_small_regular_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = dir.path().join("ok");
+        std::fs::write(&ok, "s3cret\r\n").unwrap();
+        assert_eq!(read_secret_file(&ok).unwrap(), "s3cret");
+        let big = dir.path().join("big");
+        std::fs::write(&big, vec![b'x'; 64 * 1024 + 1]).unwrap();
+        assert!(read_secret_file(&big)
+            .unwrap_err()
+            .contains("larger than 65536"));
+        assert!(read_secret_file(dir.path())
+            .unwrap_err()
+            .contains("not a regular file"));
+        assert!(read_secret_file(Path::new("/dev/null"))
+            .unwrap_err()
+            .contains("not a regular file"));
+        assert!(read_secret_file(&dir.path().join("none"))
+            .unwrap_err()
+            .contains("cannot read"));
+    }
+}
