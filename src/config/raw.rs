@@ -55,6 +55,10 @@ pub struct RawStore {
     pub retention: Option<Sp<String>>,
     /// Ingest requests that may wait for the writer before new ones get 503.
     pub queue_capacity: Option<Sp<u64>>,
+    /// PostgreSQL connections kept open at most.
+    pub pool_size: Option<Sp<u64>>,
+    /// How long an instance holds a delivery it is attempting (PostgreSQL).
+    pub lease: Option<Sp<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -254,22 +254,24 @@ impl<'a> Validator<'a> {
 
     fn store(&mut self, raw: &RawStore) -> StoreSettings {
         let default_url = "sqlite://data/hookgate.db";
-        let path = match &raw.url {
-            None => PathBuf::from("data/hookgate.db"),
-            Some(u) => match store_path(u.get_ref()) {
-                Some(p) => p,
-                None => {
+        let (path, url) = match &raw.url {
+            None => (PathBuf::from("data/hookgate.db"), default_url.to_string()),
+            Some(u) => match crate::store::StoreUrl::parse(u.get_ref()) {
+                Ok(crate::store::StoreUrl::Sqlite(p)) => (p, u.get_ref().clone()),
+                Ok(crate::store::StoreUrl::Postgres(_)) => (PathBuf::new(), u.get_ref().clone()),
+                Err(e) => {
                     self.errs.push(
                         u.span(),
                         "store.url",
-                        format!("`{}` is not a store URL like {default_url}", u.get_ref()),
+                        format!("`{}` is not a store URL like {default_url}: {e}", u.get_ref()),
                     );
-                    PathBuf::new()
+                    (PathBuf::new(), String::new())
                 }
             },
         };
         StoreSettings {
             path,
+            url,
             retention: self.duration(
                 &raw.retention,
                 "store.retention",
@@ -281,6 +283,12 @@ impl<'a> Validator<'a> {
                 .map(|v| *v.get_ref() as usize)
                 .unwrap_or(8192)
                 .max(1),
+            pool_size: raw
+                .pool_size
+                .as_ref()
+                .map_or(16, |v| *v.get_ref() as usize)
+                .max(2),
+            lease: self.duration(&raw.lease, "store.lease", Duration::from_secs(30)),
         }
     }
 
