@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// The environment variable that picks the store backend for the whole suite.
@@ -48,13 +49,15 @@ static DATABASES: Mutex<Option<HashMap<PathBuf, String>>> = Mutex::new(None);
 
 /// The database made for `dir`, made now if there is none yet.
 fn database_for(dir: &Path) -> String {
-    let mut guard = DATABASES.lock().unwrap();
+    let mut guard = DATABASES.lock().unwrap_or_else(|e| e.into_inner());
     let first_use = guard.is_none();
     let made = guard.get_or_insert_with(HashMap::new);
     if let Some(name) = made.get(dir) {
         return name.clone();
     }
-    let name = format!("{DB_PREFIX}{}_{}", std::process::id(), made.len());
+    static MADE: AtomicUsize = AtomicUsize::new(0);
+    let n = MADE.fetch_add(1, Ordering::Relaxed);
+    let name = format!("{DB_PREFIX}{}_{n}", std::process::id());
     let create = format!("CREATE DATABASE {name}");
     admin(move |client| async move {
         if first_use {
@@ -62,7 +65,7 @@ fn database_for(dir: &Path) -> String {
         }
         client.batch_execute(&create).await
     })
-    .unwrap_or_else(|e| panic!("cannot create the test database {name}: {e}"));
+    .unwrap_or_else(|e| panic!("cannot create the test database {name}: {e:?}"));
     made.insert(dir.to_path_buf(), name.clone());
     name
 }
@@ -71,7 +74,7 @@ fn database_for(dir: &Path) -> String {
 pub fn forget(dir: &Path) {
     let Some(name) = DATABASES
         .lock()
-        .unwrap()
+        .unwrap_or_else(|e| e.into_inner())
         .as_mut()
         .and_then(|m| m.remove(dir))
     else {
