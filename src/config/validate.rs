@@ -263,7 +263,10 @@ impl<'a> Validator<'a> {
                     self.errs.push(
                         u.span(),
                         "store.url",
-                        format!("`{}` is not a store URL like {default_url}: {e}", u.get_ref()),
+                        format!(
+                            "`{}` is not a store URL like {default_url}: {e}",
+                            u.get_ref()
+                        ),
                     );
                     (PathBuf::new(), String::new())
                 }

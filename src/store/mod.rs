@@ -22,9 +22,9 @@ mod views;
 pub use backend::{Backend, CloseWait, StoreFuture};
 pub use error::StoreError;
 pub use handle::{ConnectError, Store};
-pub use postgres::PgSettings;
 pub use listeners::{ApiListenerRow, ConfigListenerRow, ConfigSync, ListenerTimes, ListenerWrite};
 pub use model::*;
+pub use postgres::PgSettings;
 pub use url::{StoreUrl, StoreUrlError};
 pub use views::{AttemptView, DeliveryView, EventFilter, EventView, Requeued};
 

@@ -11,4 +11,5 @@ mod durability;
 mod fixtures;
 mod listener;
 mod operations;
+mod postgres;
 mod system_events;

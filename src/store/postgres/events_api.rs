@@ -5,8 +5,8 @@ use super::error::pg_error;
 use super::PgStore;
 use crate::store::{AttemptView, DeliveryView, EventFilter, EventView, Requeued, StoreError};
 use bytes::Bytes;
-use tokio_postgres::GenericClient;
 use tokio_postgres::types::ToSql;
+use tokio_postgres::GenericClient;
 use tokio_postgres::{Error, Row};
 
 const EVENT_COLUMNS: &str =
@@ -73,9 +73,12 @@ impl PgStore {
 }
 
 async fn seq_of(c: &impl GenericClient, event_id: &str) -> Result<Option<i64>, Error> {
-    Ok(c.query_opt("SELECT seq FROM events WHERE id = $1 FOR UPDATE", &[&event_id])
-        .await?
-        .map(|r| r.get(0)))
+    Ok(c.query_opt(
+        "SELECT seq FROM events WHERE id = $1 FOR UPDATE",
+        &[&event_id],
+    )
+    .await?
+    .map(|r| r.get(0)))
 }
 
 async fn retry(
@@ -235,12 +238,14 @@ async fn page_both(
              ORDER BY d.event_seq DESC LIMIT $4 OFFSET $5)
          ORDER BY e.seq DESC"
     );
-    Ok(c
-        .query(sql.as_str(), &[&listener_id, &status, &event_type, &take, &skip])
-        .await?
-        .iter()
-        .map(event_row)
-        .collect())
+    Ok(c.query(
+        sql.as_str(),
+        &[&listener_id, &status, &event_type, &take, &skip],
+    )
+    .await?
+    .iter()
+    .map(event_row)
+    .collect())
 }
 
 /// Fills in the deliveries (without attempts) of a page of events, in one query.

@@ -43,7 +43,10 @@ impl PgStore {
         let client = self.conn().await?;
         let done = if health == ReceiverHealth::default() {
             client
-                .execute("DELETE FROM receiver_health WHERE receiver_key = $1", &[&key])
+                .execute(
+                    "DELETE FROM receiver_health WHERE receiver_key = $1",
+                    &[&key],
+                )
                 .await
         } else {
             client

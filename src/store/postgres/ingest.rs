@@ -76,9 +76,8 @@ async fn deduplicate(tx: &Transaction<'_>, news: &[NewEvent]) -> Result<Vec<Fate
     // One order for every instance's batches, so two of them never wait on each other's keys.
     let mut firsts: Vec<usize> = first_of.values().copied().collect();
     firsts.sort_by_key(|&i| dedup_key(&news[i]));
-    let column = |f: fn(&NewEvent) -> &str| -> Vec<&str> {
-        firsts.iter().map(|&i| f(&news[i])).collect()
-    };
+    let column =
+        |f: fn(&NewEvent) -> &str| -> Vec<&str> { firsts.iter().map(|&i| f(&news[i])).collect() };
     let listeners = column(|n| &n.event.listener_id);
     let pids = column(|n| n.event.provider_event_id.as_deref().unwrap_or_default());
     let ids = column(|n| &n.event.id);

@@ -61,9 +61,8 @@ impl PgStore {
         new: ApiListenerRow,
     ) -> Result<ListenerWrite, StoreError> {
         let client = self.conn().await?;
-        let sql = format!(
-            "INSERT INTO api_listeners ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, NULL)"
-        );
+        let sql =
+            format!("INSERT INTO api_listeners ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, NULL)");
         let done = client
             .execute(
                 sql.as_str(),
@@ -153,7 +152,10 @@ impl PgStore {
     ) -> Result<HashMap<String, ListenerTimes>, StoreError> {
         let client = self.conn().await?;
         let rows = client
-            .query("SELECT id, created_at, updated_at FROM config_listeners", &[])
+            .query(
+                "SELECT id, created_at, updated_at FROM config_listeners",
+                &[],
+            )
             .await
             .map_err(pg_error)?;
         Ok(rows

@@ -60,10 +60,7 @@ pub async fn start(pool: Pool, instance: i64) -> Result<Guard, StoreError> {
 }
 
 /// A connection taken out of the pool that holds the lock.
-async fn hold(
-    pool: &Pool,
-    instance: i64,
-) -> Result<deadpool_postgres::ClientWrapper, StoreError> {
+async fn hold(pool: &Pool, instance: i64) -> Result<deadpool_postgres::ClientWrapper, StoreError> {
     let client = pool.get().await.map_err(pool_error)?;
     let key = instance as i32;
     client

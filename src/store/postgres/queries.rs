@@ -69,8 +69,8 @@ impl PgStore {
                     continue;
                 }
                 let want = (room.min(plan.limit - chosen.len()) + plan.running.len()) as i64;
-                let rows = receiver_due(client, &listener_id, &receiver_url, plan.now_ms, want)
-                    .await?;
+                let rows =
+                    receiver_due(client, &listener_id, &receiver_url, plan.now_ms, want).await?;
                 let before = chosen.len();
                 let more = choose(rows, &mut plan, before);
                 chosen.extend(more);
@@ -119,15 +119,17 @@ impl PgStore {
         let events = load_events(client, &seqs).await?;
         Ok(chosen
             .into_iter()
-            .filter_map(|(delivery_id, listener_id, receiver_url, attempt_count, seq)| {
-                Some(DeliveryJob {
-                    delivery_id,
-                    listener_id,
-                    receiver_url,
-                    attempt_count,
-                    event: events.get(&seq)?.clone(),
-                })
-            })
+            .filter_map(
+                |(delivery_id, listener_id, receiver_url, attempt_count, seq)| {
+                    Some(DeliveryJob {
+                        delivery_id,
+                        listener_id,
+                        receiver_url,
+                        attempt_count,
+                        event: events.get(&seq)?.clone(),
+                    })
+                },
+            )
             .collect())
     }
 

@@ -9,6 +9,9 @@ use deadpool_postgres::Pool;
 use tokio::sync::{mpsc, oneshot};
 
 /// A write queued for the writer.
+// Nearly every job is an ingest: boxing it to shrink the rare probe would cost every event
+// one more allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum Job {
     Ingest {
         new: NewEvent,
