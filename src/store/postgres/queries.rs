@@ -149,10 +149,10 @@ impl PgStore {
         Ok(row.get(0))
     }
 
-    /// Records an attempt and moves the delivery on (its lease ends), in one transaction.
+    /// Records an attempt and moves the delivery on (its lease ends), in one statement.
     pub(super) async fn record_attempt(&self, rec: AttemptRecord) -> Result<(), StoreError> {
-        let mut client = self.conn().await?;
-        record(&mut client, &rec).await.map_err(pg_error)
+        let client = self.conn().await?;
+        record(&client, &rec).await.map_err(pg_error)
     }
 
     /// How many deliveries are waiting to be sent.
@@ -307,54 +307,42 @@ async fn load_events(
         .collect())
 }
 
-async fn record(client: &mut Object, rec: &AttemptRecord) -> Result<(), Error> {
-    let tx = client.transaction().await?;
+/// One statement (so one round trip, and atomic by itself): the attempt is logged and the
+/// delivery moved on, its lease ended.
+async fn record(client: &Object, rec: &AttemptRecord) -> Result<(), Error> {
     // The event may have been deleted while the attempt ran: then there is nothing to log to.
-    let insert = tx
+    let stmt = client
         .prepare_cached(
-            "INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response)
-             SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = $1)
-             ON CONFLICT (delivery_id, attempt) DO UPDATE SET started_at = EXCLUDED.started_at,
-                 duration_ms = EXCLUDED.duration_ms, status_code = EXCLUDED.status_code,
-                 error = EXCLUDED.error, response = EXCLUDED.response",
-        )
-        .await?;
-    let status_code = rec.status_code.map(i64::from);
-    tx.execute(
-        &insert,
-        &[
-            &rec.delivery_id,
-            &i64::from(rec.attempt),
-            &rec.started_at,
-            &rec.duration_ms,
-            &status_code,
-            &rec.error,
-            &rec.response,
-        ],
-    )
-    .await?;
-    let next_at = match rec.next {
-        NextStep::RetryAt(at) => Some(at),
-        _ => None,
-    };
-    let update = tx
-        .prepare_cached(
-            "UPDATE deliveries SET status = $2, attempt_count = $3, next_attempt_at = $4,
+            "WITH logged AS (
+                 INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response)
+                 SELECT $1, $3, $7, $8, $5, $6, $9 WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = $1)
+                 ON CONFLICT (delivery_id, attempt) DO UPDATE SET started_at = EXCLUDED.started_at,
+                     duration_ms = EXCLUDED.duration_ms, status_code = EXCLUDED.status_code,
+                     error = EXCLUDED.error, response = EXCLUDED.response)
+             UPDATE deliveries SET status = $2, attempt_count = $3, next_attempt_at = $4,
                  last_status_code = $5, last_error = $6, leased_by = NULL, leased_until = NULL
              WHERE id = $1",
         )
         .await?;
-    tx.execute(
-        &update,
-        &[
-            &rec.delivery_id,
-            &rec.next.status(),
-            &i64::from(rec.attempt),
-            &next_at,
-            &status_code,
-            &rec.error,
-        ],
-    )
-    .await?;
-    tx.commit().await
+    let next_at = match rec.next {
+        NextStep::RetryAt(at) => Some(at),
+        _ => None,
+    };
+    client
+        .execute(
+            &stmt,
+            &[
+                &rec.delivery_id,
+                &rec.next.status(),
+                &i64::from(rec.attempt),
+                &next_at,
+                &rec.status_code.map(i64::from),
+                &rec.error,
+                &rec.started_at,
+                &rec.duration_ms,
+                &rec.response,
+            ],
+        )
+        .await?;
+    Ok(())
 }
