@@ -189,3 +189,85 @@ async fn a_lost_database_answers_503_and_service_resumes_when_it_is_back() {
     assert_eq!(get_open(gw.admin, "/readyz").await.status, 200);
     relay.cut();
 }
+
+/// A receiver that answers 200 with a body holding a NUL byte, over raw TCP.
+async fn nul_answering_receiver() -> SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = listen().await;
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                let mut seen = Vec::new();
+                // Read the head and the body (Content-Length) before answering.
+                while let Ok(n) = stream.read(&mut buf).await {
+                    if n == 0 {
+                        return;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&seen).to_lowercase();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if seen.len() >= end + 4 + length {
+                            break;
+                        }
+                    }
+                }
+                let _ = stream
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nok\0ok",
+                    )
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn nul_characters_from_outside_neither_fail_an_ingest_nor_an_attempt_record() {
+    let receiver = nul_answering_receiver().await;
+    let gw = Gateway::start(&format!(
+        r#"
+[store]
+url = "{{STORE}}"
+
+[delivery]
+allow_targets = ["127.0.0.0/8"]
+
+{}
+
+[[listener]]
+id = "sm"
+provider = "smoobu"
+account_id = "acc"
+
+[[listener.receiver]]
+url = "http://{receiver}/in"
+"#,
+        crate::common::admin::TOKENS
+    ));
+    let a = post(
+        gw.public,
+        &gw.url("smoobu/acc"),
+        &[],
+        r#"{"action":"new\u0000Reservation"}"#,
+    )
+    .await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    assert_eq!(a.json()["status"], "accepted");
+    let id = a.event_id();
+    assert!(
+        wait_for(Duration::from_secs(10), || async {
+            crate::common::events::delivery_statuses(gw.admin, &id).await == ["succeeded"]
+        })
+        .await,
+        "the attempt was not recorded: {}",
+        crate::common::events::event(gw.admin, &id).await
+    );
+}

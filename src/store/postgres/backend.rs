@@ -1,7 +1,8 @@
 //! `Backend` for PostgreSQL: ingest and the readiness probe go through the group-committing
-//! writer; every other method runs on a pooled connection (`PgStore::x` names the inherent
-//! method, which the files beside this one define).
+//! writer; every other method runs on a pooled connection, its strings made storable first
+//! (`text`). `PgStore::x` names the inherent method, which the files beside this one define.
 
+use super::text::storable;
 use super::writer::Job;
 use super::PgStore;
 use crate::store::health::ReceiverHealth;
@@ -34,6 +35,17 @@ impl PgStore {
         }
         rx.await
             .unwrap_or_else(|_| Err(StoreError::Unavailable("the write was dropped".into())))
+    }
+}
+
+/// An API listener whose strings PostgreSQL can store (see `text`).
+fn storable_listener(row: ApiListenerRow) -> ApiListenerRow {
+    ApiListenerRow {
+        id: storable(&row.id).into_owned(),
+        provider: storable(&row.provider).into_owned(),
+        account_id: storable(&row.account_id).into_owned(),
+        doc: storable(&row.doc).into_owned(),
+        ..row
     }
 }
 
@@ -71,7 +83,7 @@ impl Backend for PgStore {
         &'a self,
         event_id: &'a str,
     ) -> StoreFuture<'a, Vec<(String, String, u32)>> {
-        Box::pin(PgStore::delivery_statuses(self, event_id))
+        Box::pin(async move { PgStore::delivery_statuses(self, &storable(event_id)).await })
     }
 
     fn receiver_health_all(&self) -> StoreFuture<'_, Vec<(String, ReceiverHealth)>> {
@@ -83,11 +95,13 @@ impl Backend for PgStore {
         key: &'a str,
         health: ReceiverHealth,
     ) -> StoreFuture<'a, ()> {
-        Box::pin(PgStore::set_receiver_health(self, key, health))
+        Box::pin(async move { PgStore::set_receiver_health(self, &storable(key), health).await })
     }
 
     fn hold_receiver<'a>(&'a self, listener_id: &'a str, url: &'a str) -> StoreFuture<'a, usize> {
-        Box::pin(PgStore::hold_receiver(self, listener_id, url))
+        Box::pin(async move {
+            PgStore::hold_receiver(self, &storable(listener_id), &storable(url)).await
+        })
     }
 
     fn release_receiver<'a>(
@@ -96,7 +110,10 @@ impl Backend for PgStore {
         url: &'a str,
         now_ms: i64,
     ) -> StoreFuture<'a, usize> {
-        Box::pin(PgStore::release_receiver(self, listener_id, url, now_ms))
+        Box::pin(async move {
+            let (listener_id, url) = (storable(listener_id), storable(url));
+            PgStore::release_receiver(self, &listener_id, &url, now_ms).await
+        })
     }
 
     fn list_events<'a>(
@@ -104,11 +121,18 @@ impl Backend for PgStore {
         listener_id: &'a str,
         filter: EventFilter,
     ) -> StoreFuture<'a, (Vec<EventView>, u64)> {
-        Box::pin(PgStore::list_events(self, listener_id, filter))
+        Box::pin(async move {
+            let filter = EventFilter {
+                status: filter.status.map(|s| storable(&s).into_owned()),
+                event_type: filter.event_type.map(|t| storable(&t).into_owned()),
+                ..filter
+            };
+            PgStore::list_events(self, &storable(listener_id), filter).await
+        })
     }
 
     fn event_detail<'a>(&'a self, event_id: &'a str) -> StoreFuture<'a, Option<EventView>> {
-        Box::pin(PgStore::event_detail(self, event_id))
+        Box::pin(async move { PgStore::event_detail(self, &storable(event_id)).await })
     }
 
     fn retry_event<'a>(
@@ -117,11 +141,11 @@ impl Backend for PgStore {
         all: bool,
         now: i64,
     ) -> StoreFuture<'a, Option<Requeued>> {
-        Box::pin(PgStore::retry_event(self, event_id, all, now))
+        Box::pin(async move { PgStore::retry_event(self, &storable(event_id), all, now).await })
     }
 
     fn delete_event<'a>(&'a self, event_id: &'a str) -> StoreFuture<'a, Option<usize>> {
-        Box::pin(PgStore::delete_event(self, event_id))
+        Box::pin(async move { PgStore::delete_event(self, &storable(event_id)).await })
     }
 
     fn api_listeners(&self) -> StoreFuture<'_, Vec<ApiListenerRow>> {
@@ -129,19 +153,22 @@ impl Backend for PgStore {
     }
 
     fn api_listener<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<ApiListenerRow>> {
-        Box::pin(PgStore::api_listener(self, id))
+        Box::pin(async move { PgStore::api_listener(self, &storable(id)).await })
     }
 
     fn insert_api_listener(&self, new: ApiListenerRow) -> StoreFuture<'_, ListenerWrite> {
-        Box::pin(PgStore::insert_api_listener(self, new))
+        Box::pin(PgStore::insert_api_listener(self, storable_listener(new)))
     }
 
     fn update_api_listener(&self, changed: ApiListenerRow) -> StoreFuture<'_, ListenerWrite> {
-        Box::pin(PgStore::update_api_listener(self, changed))
+        Box::pin(PgStore::update_api_listener(
+            self,
+            storable_listener(changed),
+        ))
     }
 
     fn delete_api_listener<'a>(&'a self, id: &'a str, at: i64) -> StoreFuture<'a, ListenerWrite> {
-        Box::pin(PgStore::delete_api_listener(self, id, at))
+        Box::pin(async move { PgStore::delete_api_listener(self, &storable(id), at).await })
     }
 
     fn sync_config_listeners(

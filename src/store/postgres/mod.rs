@@ -15,6 +15,7 @@ mod liveness;
 mod queries;
 mod retention;
 mod schema;
+mod text;
 mod writer;
 
 use super::{CloseWait, StoreError};

@@ -3,6 +3,7 @@
 
 use super::error::pg_error;
 use super::liveness::lease_free;
+use super::text::storable;
 use super::PgStore;
 use crate::store::{
     AttemptRecord, DeliveryJob, DueBatch, DuePlan, NextStep, StoreError, StoredEvent,
@@ -328,6 +329,8 @@ async fn record(client: &Object, rec: &AttemptRecord) -> Result<(), Error> {
         NextStep::RetryAt(at) => Some(at),
         _ => None,
     };
+    let error = rec.error.as_deref().map(storable);
+    let response = rec.response.as_deref().map(storable);
     client
         .execute(
             &stmt,
@@ -337,10 +340,10 @@ async fn record(client: &Object, rec: &AttemptRecord) -> Result<(), Error> {
                 &i64::from(rec.attempt),
                 &next_at,
                 &rec.status_code.map(i64::from),
-                &rec.error,
+                &error,
                 &rec.started_at,
                 &rec.duration_ms,
-                &rec.response,
+                &response,
             ],
         )
         .await?;

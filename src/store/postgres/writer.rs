@@ -51,7 +51,8 @@ async fn commit(pool: &Pool, batch: &mut Vec<Job>) {
     let mut probe_replies = Vec::new();
     for job in batch.drain(..) {
         match job {
-            Job::Ingest { new, reply } => {
+            Job::Ingest { mut new, reply } => {
+                super::text::fix_event(&mut new);
                 news.push(new);
                 ingest_replies.push(reply);
             }
