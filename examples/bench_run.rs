@@ -40,6 +40,11 @@ struct Args {
     /// Override the number of pending deliveries in the backlog section.
     #[arg(long)]
     backlog: Option<u64>,
+    /// Also measure ingest on PostgreSQL, in the same run: the URL of a server's `postgres`
+    /// database (e.g. postgres://postgres@127.0.0.1:5432/postgres). A database `hookgate_bench`
+    /// is made there afresh (with psql) for the measurement.
+    #[arg(long)]
+    postgres: Option<String>,
 }
 
 /// How big and how long each section runs.
@@ -368,6 +373,10 @@ struct Ctx {
     work: PathBuf,
     rows: Vec<Row>,
     details: serde_json::Map<String, Value>,
+    /// `--postgres`: the server's `postgres` database URL.
+    postgres: Option<String>,
+    /// The store the configs written from now on name instead of their SQLite file.
+    store_url: Option<String>,
 }
 
 /// A running gateway.
@@ -470,6 +479,11 @@ impl Ctx {
         let st = cmd.status().map_err(|e| format!("bench_config: {e}"))?;
         if !st.success() {
             return Err(format!("bench_config failed: {st}"));
+        }
+        if let Some(url) = &self.store_url {
+            let text = std::fs::read_to_string(&out).map_err(|e| e.to_string())?;
+            let text = text.replacen("url = \"sqlite://", &format!("url = \"{url}\"\n# was "), 1);
+            std::fs::write(&out, text).map_err(|e| e.to_string())?;
         }
         Ok(out)
     }
@@ -796,7 +810,40 @@ fn section_ingest(ctx: &mut Ctx, baseline: Option<f64>) -> Res<f64> {
         None,
         format!("p50 {} ms", r2["ack_ms"]["p50"]),
     );
+    if let Some(server) = ctx.postgres.clone() {
+        section_ingest_postgres(ctx, &server, one.rps)?;
+    }
     Ok(one.rps)
+}
+
+/// The same ingest load on PostgreSQL (a fresh database on the same machine), next to SQLite.
+fn section_ingest_postgres(ctx: &mut Ctx, server: &str, sqlite_rps: f64) -> Res<()> {
+    let st = Command::new("psql")
+        .args([server, "-q", "-v", "ON_ERROR_STOP=1"])
+        .args(["-c", "DROP DATABASE IF EXISTS hookgate_bench WITH (FORCE)"])
+        .args(["-c", "CREATE DATABASE hookgate_bench"])
+        .status()
+        .map_err(|e| format!("psql: {e}"))?;
+    if !st.success() {
+        return Err(format!("psql could not make hookgate_bench: {st}"));
+    }
+    let url = match server.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/hookgate_bench"),
+        None => return Err(format!("--postgres {server}: not a URL")),
+    };
+    ctx.store_url = Some(url);
+    let pg = ctx.ingest("ingest-postgres", 1, None, true);
+    ctx.store_url = None;
+    let pg = pg?;
+    ctx.row(
+        "ingest",
+        "  the same on PostgreSQL (local server, fsync on)",
+        Some(pg.rps),
+        "req/s",
+        None,
+        format!("{:.2} x SQLite in the same run", pg.rps / sqlite_rps),
+    );
+    Ok(())
 }
 
 fn section_e2e(ctx: &mut Ctx) -> Res<()> {
@@ -1499,6 +1546,8 @@ fn run(args: Args) -> Res<()> {
         work: work.clone(),
         rows: Vec::new(),
         details: serde_json::Map::new(),
+        postgres: args.postgres.clone(),
+        store_url: None,
     };
     let date = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let machine = machine();

@@ -8,7 +8,7 @@ use crate::delivery::{self, Dispatcher};
 use crate::listeners::Registry;
 use crate::metrics::Metrics;
 use crate::server::{self, Limits};
-use crate::store::Store;
+use crate::store::{PgSettings, Store, StoreUrl};
 use anyhow::anyhow;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -32,7 +32,8 @@ const GRACE: Duration = Duration::from_secs(10);
 struct Overrides {
     listen: Option<SocketAddr>,
     admin_listen: Option<SocketAddr>,
-    store: Option<PathBuf>,
+    /// `--store`: a URL already checked by `StoreUrl::parse`.
+    store: Option<String>,
 }
 
 impl Overrides {
@@ -43,8 +44,11 @@ impl Overrides {
         if let Some(a) = self.admin_listen {
             cfg.server.admin_listen = Some(a);
         }
-        if let Some(s) = &self.store {
-            cfg.store.path = s.clone();
+        if let Some(url) = &self.store {
+            if let Ok(StoreUrl::Sqlite(path)) = StoreUrl::parse(url) {
+                cfg.store.path = path;
+            }
+            cfg.store.url = url.clone();
         }
     }
 }
@@ -53,9 +57,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let _log_guard = crate::logging::init(args.log_format);
     let path = config::default_path(args.config);
     let store = match &args.store {
-        Some(url) => Some(config::validate::store_path(url).ok_or_else(|| {
-            anyhow!("--store: `{url}` is not a store URL like sqlite://data/hookgate.db")
-        })?),
+        Some(url) => {
+            StoreUrl::parse(url).map_err(|e| {
+                anyhow!("--store: `{url}` is not a store URL like sqlite://data/hookgate.db: {e}")
+            })?;
+            Some(url.clone())
+        }
         None => None,
     };
     let overrides = Overrides {
@@ -125,8 +132,14 @@ struct Core {
 
 impl Core {
     async fn start(cfg: Config) -> anyhow::Result<Core> {
-        let store = Store::open(&cfg.store.path, cfg.store.queue_capacity)
-            .map_err(|e| anyhow!("{}: {e}", cfg.store.path.display()))?;
+        let settings = PgSettings {
+            queue_capacity: cfg.store.queue_capacity,
+            pool_size: cfg.store.pool_size,
+            lease: cfg.store.lease,
+        };
+        let store = Store::connect_with(&cfg.store.url, settings)
+            .await
+            .map_err(|e| anyhow!("{}: {e}", store_name(&cfg.store.url)))?;
         // API-made listeners join before delivery starts, so their pending deliveries find them.
         let api = crate::listeners::catalog::api_listener_specs(&store, &cfg).await?;
         let api_listeners = api.len();
@@ -176,6 +189,17 @@ impl Core {
         tokio::task::spawn_blocking(move || store.close()).await?;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// The store a URL names, for messages: a PostgreSQL URL without its password.
+fn store_name(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
     }
 }
 

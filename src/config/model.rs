@@ -49,10 +49,16 @@ pub struct TlsPaths {
 
 #[derive(Debug, Clone)]
 pub struct StoreSettings {
-    /// The SQLite database file.
+    /// The SQLite database file (empty for a PostgreSQL store).
     pub path: PathBuf,
+    /// The store URL as written (`sqlite://…`, `postgres://…`): what `Store::connect` opens.
+    pub url: String,
     pub retention: Duration,
     pub queue_capacity: usize,
+    /// PostgreSQL connections kept open at most.
+    pub pool_size: usize,
+    /// How long an instance holds a delivery it is attempting (PostgreSQL).
+    pub lease: Duration,
 }
 
 #[derive(Debug, Clone)]

@@ -85,6 +85,10 @@ pub struct RawStore {
     pub retention: Option<Sp<String>>,
     /// Ingest requests that may wait for the writer before new ones get 503.
     pub queue_capacity: Option<Sp<Whole>>,
+    /// PostgreSQL connections kept open at most.
+    pub pool_size: Option<Sp<Whole>>,
+    /// How long an instance holds a delivery it is attempting (PostgreSQL).
+    pub lease: Option<Sp<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -240,22 +240,27 @@ impl<'a> Validator<'a> {
 
     fn store(&mut self, raw: &RawStore) -> StoreSettings {
         let default_url = "sqlite://data/hookgate.db";
-        let path = match &raw.url {
-            None => PathBuf::from("data/hookgate.db"),
-            Some(u) => match store_path(u.get_ref()) {
-                Some(p) => p,
-                None => {
+        let (path, url) = match &raw.url {
+            None => (PathBuf::from("data/hookgate.db"), default_url.to_string()),
+            Some(u) => match crate::store::StoreUrl::parse(u.get_ref()) {
+                Ok(crate::store::StoreUrl::Sqlite(p)) => (p, u.get_ref().clone()),
+                Ok(crate::store::StoreUrl::Postgres(_)) => (PathBuf::new(), u.get_ref().clone()),
+                Err(e) => {
                     self.errs.push(
                         u.span(),
                         "store.url",
-                        format!("`{}` is not a store URL like {default_url}", u.get_ref()),
+                        format!(
+                            "`{}` is not a store URL like {default_url}: {e}",
+                            u.get_ref()
+                        ),
                     );
-                    PathBuf::new()
+                    (PathBuf::new(), String::new())
                 }
             },
         };
         StoreSettings {
             path,
+            url,
             retention: raw
                 .retention
                 .as_ref()
@@ -269,6 +274,9 @@ impl<'a> Validator<'a> {
                 8192,
                 ranges::QUEUE_CAPACITY,
             ) as usize,
+            pool_size: self.number(&raw.pool_size, "store.pool_size", 16, ranges::POOL_SIZE)
+                as usize,
+            lease: self.duration(&raw.lease, "store.lease", Duration::from_secs(30)),
         }
     }
 

@@ -5,6 +5,7 @@ use super::health::ReceiverHealth;
 use super::listeners::{
     ApiListenerRow, ConfigListenerRow, ConfigSync, ListenerTimes, ListenerWrite,
 };
+use super::postgres::{PgSettings, PgStore};
 use super::sqlite::SqliteStore;
 use super::url::{StoreUrl, StoreUrlError};
 use super::views::{EventFilter, EventView, Requeued};
@@ -35,10 +36,17 @@ impl Store {
         Ok(Store::over(SqliteStore::open(path, queue_capacity)?))
     }
 
-    /// Opens the store a URL names (`sqlite://PATH`); `queue_capacity` bounds waiting writes.
-    pub fn connect(url: &str, queue_capacity: usize) -> Result<Store, ConnectError> {
+    /// Opens the store a URL names (`sqlite://PATH`, `postgres://…`); `queue_capacity` bounds
+    /// waiting writes. A PostgreSQL store is connected to and its schema brought up to date.
+    pub async fn connect(url: &str, queue_capacity: usize) -> Result<Store, ConnectError> {
+        Store::connect_with(url, PgSettings::new(queue_capacity)).await
+    }
+
+    /// Like `connect`, with every PostgreSQL setting given.
+    pub async fn connect_with(url: &str, settings: PgSettings) -> Result<Store, ConnectError> {
         match StoreUrl::parse(url)? {
-            StoreUrl::Sqlite(path) => Ok(Store::open(&path, queue_capacity)?),
+            StoreUrl::Sqlite(path) => Ok(Store::open(&path, settings.queue_capacity)?),
+            StoreUrl::Postgres(url) => Ok(Store::over(PgStore::connect(&url, settings).await?)),
         }
     }
 

@@ -1,4 +1,5 @@
-//! The durable store: a `Store` handle over one backend (SQLite today), and what it keeps.
+//! The durable store: a `Store` handle over one backend (SQLite or PostgreSQL), and what it
+//! keeps.
 //!
 //! `Store` is a cheap clone of an `Arc<dyn Backend>` rather than an enum of backends: a new
 //! backend (PostgreSQL) is new files under `store/` implementing `Backend`, plus one arm in
@@ -13,6 +14,7 @@ mod handle;
 pub mod health;
 mod listeners;
 pub mod model;
+mod postgres;
 mod sqlite;
 mod url;
 mod views;
@@ -22,6 +24,7 @@ pub use error::StoreError;
 pub use handle::{ConnectError, Store};
 pub use listeners::{ApiListenerRow, ConfigListenerRow, ConfigSync, ListenerTimes, ListenerWrite};
 pub use model::*;
+pub use postgres::PgSettings;
 pub use url::{StoreUrl, StoreUrlError};
 pub use views::{AttemptView, DeliveryView, EventFilter, EventView, Requeued};
 

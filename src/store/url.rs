@@ -7,6 +7,9 @@ use std::path::PathBuf;
 pub enum StoreUrl {
     /// `sqlite://PATH`, `sqlite:PATH`, or a bare file path.
     Sqlite(PathBuf),
+    /// `postgres://…` or `postgresql://…`, kept whole for the driver (it reads host, user,
+    /// database and options such as `sslmode` from it).
+    Postgres(String),
 }
 
 /// Why a store URL was refused.
@@ -14,13 +17,23 @@ pub enum StoreUrl {
 pub enum StoreUrlError {
     #[error("the store URL is empty; expected one like sqlite://data/hookgate.db")]
     Empty,
-    #[error("`{url}`: `{scheme}` stores are not supported; expected a URL like sqlite://data/hookgate.db")]
+    #[error("`{url}`: `{scheme}` stores are not supported; expected a URL like sqlite://data/hookgate.db or postgres://user@host/db")]
     UnsupportedScheme { scheme: String, url: String },
+    /// The driver refused a `postgres://` URL; the URL itself is not repeated (it may hold a
+    /// password).
+    #[error("not a valid PostgreSQL URL: {0}")]
+    Postgres(String),
 }
 
 impl StoreUrl {
     /// Reads a store URL. A string without a scheme is a SQLite file path, as in the config.
     pub fn parse(url: &str) -> Result<StoreUrl, StoreUrlError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return url
+                .parse::<tokio_postgres::Config>()
+                .map(|_| StoreUrl::Postgres(url.to_string()))
+                .map_err(|e| StoreUrlError::Postgres(e.to_string()));
+        }
         let sqlite = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"));
@@ -69,18 +82,28 @@ mod tests {
     }
 
     #[test]
+    fn postgres_urls_are_kept_whole() {
+        for url in [
+            "postgres://hookgate@127.0.0.1:5432/hookgate",
+            "postgresql://u:pw@db/hookgate?sslmode=require",
+        ] {
+            assert_eq!(StoreUrl::parse(url), Ok(StoreUrl::Postgres(url.into())));
+        }
+        let err = StoreUrl::parse("postgres://db/h?sslmode=sometimes").unwrap_err();
+        assert!(matches!(err, StoreUrlError::Postgres(_)), "{err}");
+    }
+
+    #[test]
     fn other_schemes_are_named_in_the_refusal() {
-        let err = StoreUrl::parse("postgres://db/hookgate").unwrap_err();
+        let err = StoreUrl::parse("mysql://db/hookgate").unwrap_err();
         assert_eq!(
             err,
             StoreUrlError::UnsupportedScheme {
-                scheme: "postgres".into(),
-                url: "postgres://db/hookgate".into()
+                scheme: "mysql".into(),
+                url: "mysql://db/hookgate".into()
             }
         );
-        assert!(err
-            .to_string()
-            .contains("`postgres` stores are not supported"));
+        assert!(err.to_string().contains("`mysql` stores are not supported"));
         assert_eq!(StoreUrl::parse("sqlite://"), Err(StoreUrlError::Empty));
         assert_eq!(StoreUrl::parse(""), Err(StoreUrlError::Empty));
     }

@@ -12,4 +12,5 @@ mod fixtures;
 mod limits;
 mod listener;
 mod operations;
+mod postgres;
 mod system_events;

@@ -119,7 +119,7 @@ async fn reload(app: &App, path: &Path, overrides: &Overrides, why: &str) {
                     "listen addresses changed in the file; they take effect at the next restart"
                 );
             }
-            if cfg.store.path != old.store.path {
+            if cfg.store.url != old.store.url {
                 tracing::warn!(
                     "the store URL changed in the file; it takes effect at the next restart"
                 );

@@ -16,6 +16,8 @@ pub const CONNECTIONS: (u64, u64) = (1, 1_000_000);
 pub const CONCURRENCY: (u64, u64) = (1, 65_536);
 /// `store.queue_capacity`.
 pub const QUEUE_CAPACITY: (u64, u64) = (1, 1_000_000);
+/// `[store] pool_size`: PostgreSQL connections (the writer needs one, readers the rest).
+pub const POOL_SIZE: (u64, u64) = (2, 1_000);
 /// `max_retry_count`, global and per receiver.
 pub const RETRY_COUNT: (u64, u64) = (0, 100);
 /// Receivers of one listener.

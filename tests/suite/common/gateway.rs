@@ -151,5 +151,9 @@ impl Gateway {
 impl Drop for Gateway {
     fn drop(&mut self) {
         self.kill9();
+        // The last holder of the directory: its database goes with it.
+        if Arc::strong_count(&self.dir) == 1 {
+            super::store::forget(self.dir.path());
+        }
     }
 }

@@ -40,6 +40,10 @@ fn wal_len(db: &Path) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wal_starts_over_while_writes_never_pause() {
+    if !crate::common::store::is_sqlite() {
+        eprintln!("SKIPPED: the write-ahead log is SQLite's; the suite runs on another store");
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hookgate.db");
     let store = Store::open(&db, 4096).unwrap();
