@@ -6,7 +6,7 @@ use super::outcome::{Failure, Outcome};
 use super::request::{self, AttemptContext};
 use super::retry;
 use crate::config::{ListenerSpec, ReceiverSpec};
-use crate::netguard::{self, BlockedTarget};
+use crate::netguard;
 use crate::registry::Snapshot;
 use crate::store::{now_ms, AttemptRecord, DeliveryJob};
 use http_body_util::BodyExt;
@@ -100,9 +100,11 @@ struct Answer {
 
 impl<'a> Sender<'a> {
     async fn send(&self) -> Result<Outcome, Failure> {
-        self.check_literal().map_err(|target| Failure::Blocked {
-            detail: target.to_string(),
-            target,
+        netguard::check_url(&self.spec.url, self.allow_targets).map_err(|target| {
+            Failure::Blocked {
+                detail: target.to_string(),
+                target,
+            }
         })?;
         let mut last_token: Option<String> = None;
         let mut refreshed = false;
@@ -129,16 +131,6 @@ impl<'a> Sender<'a> {
         }
     }
 
-    /// Literal addresses never reach the resolver, so the guard checks them here.
-    fn check_literal(&self) -> Result<(), BlockedTarget> {
-        let ip = match self.spec.url.host() {
-            Some(url::Host::Ipv4(ip)) => std::net::IpAddr::V4(ip),
-            Some(url::Host::Ipv6(ip)) => std::net::IpAddr::V6(ip),
-            _ => return Ok(()),
-        };
-        netguard::check_literal(ip, self.allow_targets)
-    }
-
     /// The `Authorization` value: a (fresh, when `last_token` was refused) OAuth token, or the
     /// static value.
     async fn authorization(
@@ -154,7 +146,7 @@ impl<'a> Sender<'a> {
         };
         let token = self
             .oauth
-            .token(o, self.client, last_token.as_deref())
+            .token(o, self.client, self.allow_targets, last_token.as_deref())
             .await?;
         let value = format!("Bearer {token}");
         *last_token = Some(token);

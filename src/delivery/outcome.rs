@@ -150,6 +150,7 @@ impl Outcome {
         match (self, next) {
             (_, NextStep::Succeeded) => "succeeded",
             (Outcome::Failed(Failure::Blocked { .. }), _) => "blocked",
+            (Outcome::Failed(Failure::OAuth(TokenError::Blocked(_))), _) => "blocked",
             (_, NextStep::Failed) => "failed",
             (_, NextStep::RetryAt(_)) => "retrying",
         }

@@ -9,6 +9,7 @@ mod config;
 mod delivery;
 mod durability;
 mod fixtures;
+mod hostile;
 mod listener;
 mod operations;
 mod system_events;
