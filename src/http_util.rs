@@ -39,7 +39,9 @@ pub fn rfc3339_now() -> String {
 
 /// A Unix-millisecond time as RFC 3339, UTC.
 pub fn rfc3339_ms(ms: i64) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    // RFC 3339 ends with year 9999; later instants are written as its last millisecond.
+    let ms = ms.clamp(0, crate::delivery::retry::LATEST_RETRY_MS);
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms as u64);
     humantime::format_rfc3339_millis(t).to_string()
 }
 

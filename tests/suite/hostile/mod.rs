@@ -2,6 +2,7 @@
 //! answers and heads, forged X-Forwarded-For chains, internal failures, gauges, idle clients.
 
 mod forwarded_for;
+mod internal_failure;
 mod oauth;
 mod pending_gauge;
 mod whsec;
