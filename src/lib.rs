@@ -16,6 +16,7 @@ pub mod admin;
 pub mod app;
 pub mod commands;
 pub mod config;
+mod connections;
 pub mod delivery;
 pub mod health;
 pub mod http_util;

@@ -247,6 +247,16 @@ impl<'a> Validator<'a> {
                 "server.body_timeout",
                 Duration::from_secs(30),
             ),
+            idle_timeout: self.duration(
+                &raw.idle_timeout,
+                "server.idle_timeout",
+                Duration::from_secs(60),
+            ),
+            max_header_bytes: raw
+                .max_header_bytes
+                .as_ref()
+                .map_or(16_384, |v| *v.get_ref())
+                .clamp(1, u32::MAX.into()) as usize,
             trusted_proxies: self.cidrs(&raw.trusted_proxies, "server.trusted_proxies"),
             tls,
         }

@@ -5,4 +5,5 @@ mod forwarded_for;
 mod internal_failure;
 mod oauth;
 mod pending_gauge;
+mod server_limits;
 mod whsec;
