@@ -56,3 +56,33 @@ pub fn with_header(
     }
     resp
 }
+
+/// A URL as logs print it: without user info, query string or fragment, which may carry
+/// credentials (`?token=…`, `https://user:pass@…`). Text that is not a URL is cut at `?`.
+pub fn loggable_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        Err(_) => url.split(['?', '#']).next().unwrap_or_default().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_url;
+
+    #[test]
+    fn logged_urls_lose_credentials() {
+        assert_eq!(
+            loggable_url("https://u:p@r.example:8443/hook?token=s3cret#frag"),
+            "https://r.example:8443/hook"
+        );
+        assert_eq!(loggable_url("http://r.example/x"), "http://r.example/x");
+        assert_eq!(loggable_url("not a url?token=1"), "not a url");
+    }
+}

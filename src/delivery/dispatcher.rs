@@ -11,6 +11,7 @@ use super::contained::contained;
 use super::health::{HealthBook, Transition};
 use super::oauth::TokenCache;
 use super::report::{DeliveryObserver, DeliveryReport, ReceiverRef};
+use crate::http_util::loggable_url;
 use crate::metrics::Metrics;
 use crate::registry::{receiver_key, Registry};
 use crate::store::health::ReceiverHealth;
@@ -62,7 +63,7 @@ impl DispatchHandle {
             .set_receiver_health(&key, ReceiverHealth::default())
             .await?;
         let released = store.release_receiver(listener_id, url, now_ms()).await?;
-        tracing::info!(receiver = %url, listener = %listener_id, released, "receiver resumed");
+        tracing::info!(receiver = %loggable_url(url), listener = %listener_id, released, "receiver resumed");
         self.wake();
         Ok(true)
     }
@@ -426,7 +427,7 @@ async fn run_attempt(shared: &Arc<Shared>, job: &DeliveryJob) -> Option<i64> {
     tracing::info!(
         delivery = job.delivery_id,
         event = %job.event.id,
-        receiver = %job.receiver_url,
+        receiver = %loggable_url(&job.receiver_url),
         attempt = record.attempt,
         status = record.status_code.unwrap_or(0),
         error = record.error.as_deref().unwrap_or(""),
@@ -473,7 +474,7 @@ async fn track_health(shared: &Shared, job: &DeliveryJob, next: NextStep) {
             tracing::warn!(error = %e, "cannot record receiver health");
         }
         if let Transition::Paused { .. } = t {
-            tracing::warn!(receiver = %job.receiver_url, listener = %job.listener_id, "receiver paused after failing without a break");
+            tracing::warn!(receiver = %loggable_url(&job.receiver_url), listener = %job.listener_id, "receiver paused after failing without a break");
             let _ = shared
                 .store
                 .hold_receiver(&job.listener_id, &job.receiver_url)

@@ -3,6 +3,7 @@
 
 mod forwarded_for;
 mod internal_failure;
+mod log_urls;
 mod oauth;
 mod pending_gauge;
 mod server_limits;
