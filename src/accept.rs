@@ -105,21 +105,29 @@ pub async fn accept(
         event: draft.into_stored(),
         receiver_urls,
     };
-    let outcome = match when_busy {
-        WhenBusy::Refuse => store.ingest(new).await?,
-        WhenBusy::Wait => store.ingest_internal(new).await?,
-    };
-    Ok(match outcome {
-        IngestOutcome::Accepted { event, deliveries } => {
-            let count = deliveries.len();
-            dispatch.submit_fresh(&event, deliveries);
-            Acceptance::Stored {
-                event_id: event.id.clone(),
-                deliveries: count,
+    // The commit and the hand-over (which counts the deliveries as pending) run in a task of
+    // their own: a caller that hangs up drops this future, but never a committed event's count.
+    let (store, dispatch) = (store.clone(), dispatch.clone());
+    let committed = tokio::spawn(async move {
+        let outcome = match when_busy {
+            WhenBusy::Refuse => store.ingest(new).await?,
+            WhenBusy::Wait => store.ingest_internal(new).await?,
+        };
+        Ok::<_, StoreError>(match outcome {
+            IngestOutcome::Accepted { event, deliveries } => {
+                let count = deliveries.len();
+                dispatch.submit_fresh(&event, deliveries);
+                Acceptance::Stored {
+                    event_id: event.id.clone(),
+                    deliveries: count,
+                }
             }
-        }
-        IngestOutcome::Duplicate { original_event_id } => {
-            Acceptance::Duplicate { original_event_id }
-        }
-    })
+            IngestOutcome::Duplicate { original_event_id } => {
+                Acceptance::Duplicate { original_event_id }
+            }
+        })
+    });
+    committed
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("the commit task failed: {e}")))?
 }

@@ -39,7 +39,9 @@ pub fn rfc3339_now() -> String {
 
 /// A Unix-millisecond time as RFC 3339, UTC.
 pub fn rfc3339_ms(ms: i64) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    // RFC 3339 ends with year 9999; later instants are written as its last millisecond.
+    let ms = ms.clamp(0, crate::delivery::retry::LATEST_RETRY_MS);
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms as u64);
     humantime::format_rfc3339_millis(t).to_string()
 }
 
@@ -53,4 +55,34 @@ pub fn with_header(
         resp.headers_mut().insert(name, v);
     }
     resp
+}
+
+/// A URL as logs print it: without user info, query string or fragment, which may carry
+/// credentials (`?token=…`, `https://user:pass@…`). Text that is not a URL is cut at `?`.
+pub fn loggable_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        Err(_) => url.split(['?', '#']).next().unwrap_or_default().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_url;
+
+    #[test]
+    fn logged_urls_lose_credentials() {
+        assert_eq!(
+            loggable_url("https://u:p@r.example:8443/hook?token=s3cret#frag"),
+            "https://r.example:8443/hook"
+        );
+        assert_eq!(loggable_url("http://r.example/x"), "http://r.example/x");
+        assert_eq!(loggable_url("not a url?token=1"), "not a url");
+    }
 }

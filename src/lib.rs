@@ -16,10 +16,12 @@ pub(crate) mod admin;
 pub(crate) mod app;
 pub mod commands;
 pub mod config;
+mod connections;
 pub(crate) mod delivery;
 pub(crate) mod health;
 pub(crate) mod http_util;
-pub(crate) mod ingress;
+// Public for the fuzz targets (fuzz/), which drive its parsers.
+pub mod ingress;
 pub(crate) mod listeners;
 pub(crate) mod logging;
 pub(crate) mod memory;

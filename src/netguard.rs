@@ -50,6 +50,17 @@ pub(crate) fn check_literal(ip: IpAddr, allow_targets: &[IpNet]) -> Result<(), B
     }
 }
 
+/// Refuses a URL whose host is a literal off-limits address. Literal addresses never reach
+/// the resolver, so every outbound request checks its URL here before connecting.
+pub fn check_url(url: &url::Url, allow_targets: &[IpNet]) -> Result<(), BlockedTarget> {
+    let ip = match url.host() {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
+        _ => return Ok(()),
+    };
+    check_literal(ip, allow_targets)
+}
+
 /// Refuses a name when any address it resolves to is off limits (checking every address
 /// defeats DNS answers that mix public and private ones).
 pub(crate) fn check_resolved(

@@ -1,11 +1,14 @@
-//! The accept loop: TLS, a cap on open connections, header timeouts, graceful shutdown.
+//! The accept loop: TLS, a cap on open connections, header and idle timeouts, the head size
+//! limit, graceful shutdown.
 
+use crate::connections::{Connection, ConnectionBook};
 use crate::http_util::Body;
+use crate::ingress::refusal::Refusal;
 use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use hyper_util::server::graceful::GracefulConnection;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -14,18 +17,27 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-/// Limits that protect the server from slow or greedy clients.
+/// Limits that protect the server from slow, idle or greedy clients.
 #[derive(Clone, Debug)]
 pub(crate) struct Limits {
-    /// Open connections beyond this wait in the kernel's accept queue.
+    /// At this many open connections, the one idle longest is closed for a new client; when
+    /// none is idle, new clients wait in the kernel's accept queue.
     pub max_connections: usize,
     /// A client must send its request head (and finish a TLS handshake) within this.
     pub header_timeout: Duration,
+    /// An HTTP/1 connection between requests, or HTTP/2 without open streams, closes after this.
+    pub idle_timeout: Duration,
+    /// The largest request head taken: 431 `headers_too_large` beyond (a stream reset on HTTP/2).
+    pub max_header_bytes: usize,
 }
+
+/// How long a connection told to close (idle, or evicted) may take to say goodbye.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
 /// Serves `listener` until `shutdown` fires, then lets open requests finish for up to `grace`.
 pub(crate) async fn serve<H, F>(
@@ -40,40 +52,25 @@ pub(crate) async fn serve<H, F>(
     F: Future<Output = Response<Body>> + Send + 'static,
 {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
-    let graceful = GracefulShutdown::new();
-    let protocols = Arc::new(Protocols::new(limits.header_timeout));
-    loop {
-        let permit = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            p = slots.clone().acquire_owned() => p.expect("semaphore is never closed"),
-        };
-        let (stream, peer) = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
+    let book = ConnectionBook::new();
+    let tasks = TaskTracker::new();
+    let protocols = Arc::new(Protocols::new(&limits));
+    while let Some((stream, peer, permit)) = next_client(&listener, &slots, &book, &shutdown).await
+    {
         let _ = stream.set_nodelay(true);
-        let handler = handler.clone();
-        let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-            // Boxed: hyper keeps the in-flight future inside each connection's state, so an
-            // unboxed handler future would make every idle connection as large as a busy one.
-            let answer: Pin<Box<dyn Future<Output = Response<Body>> + Send>> =
-                Box::pin(handler(req, peer));
-            async move { Ok::<_, Infallible>(answer.await) }
-        });
+        let (conn, open) = book.open();
+        let service = service(handler.clone(), peer, conn.clone(), limits.max_header_bytes);
         let protocols = protocols.clone();
-        let watcher = graceful.watcher();
         let tls = tls.clone();
         let header_timeout = limits.header_timeout;
-        tokio::spawn(async move {
-            let _permit = permit;
+        let shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            let _slot = (permit, open);
+            let ending = Ending {
+                conn,
+                shutdown,
+                idle_timeout: protocols.idle_timeout,
+            };
             match tls {
                 None => {
                     // hyper's header timer starts with the first byte; a client that connects
@@ -84,7 +81,7 @@ pub(crate) async fn serve<H, F>(
                         return;
                     };
                     protocols
-                        .serve(TokioIo::new(stream), h2, service, watcher)
+                        .serve(TokioIo::new(stream), h2, service, ending)
                         .await;
                 }
                 // Boxed, so that the TLS state does not make plain connections larger.
@@ -97,7 +94,7 @@ pub(crate) async fn serve<H, F>(
                         };
                         let h2 = tls_stream.get_ref().1.alpn_protocol() == Some(b"h2");
                         protocols
-                            .serve(TokioIo::new(tls_stream), h2, service, watcher)
+                            .serve(TokioIo::new(tls_stream), h2, service, ending)
                             .await;
                     })
                     .await
@@ -106,11 +103,129 @@ pub(crate) async fn serve<H, F>(
         });
     }
     drop(listener);
-    if tokio::time::timeout(grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    tasks.close();
+    if tokio::time::timeout(grace, tasks.wait()).await.is_err() {
         tracing::warn!("connections still open after the grace period; closing them");
+    }
+}
+
+/// The next client and its connection slot, or `None` at shutdown. With every slot taken, a
+/// client that arrives gets the slot of the connection idle longest, which is told to close.
+async fn next_client(
+    listener: &TcpListener,
+    slots: &Arc<Semaphore>,
+    book: &ConnectionBook,
+    shutdown: &CancellationToken,
+) -> Option<(TcpStream, SocketAddr, OwnedSemaphorePermit)> {
+    let permit = match slots.clone().try_acquire_owned() {
+        Ok(permit) => permit,
+        Err(_) => tokio::select! {
+            _ = shutdown.cancelled() => return None,
+            p = slots.clone().acquire_owned() => p.expect("semaphore is never closed"),
+            (stream, peer) = accept(listener) => {
+                book.evict_longest_idle();
+                let permit = tokio::select! {
+                    _ = shutdown.cancelled() => return None,
+                    p = slots.clone().acquire_owned() => p.expect("semaphore is never closed"),
+                };
+                return Some((stream, peer, permit));
+            }
+        },
+    };
+    tokio::select! {
+        _ = shutdown.cancelled() => None,
+        (stream, peer) = accept(listener) => Some((stream, peer, permit)),
+    }
+}
+
+/// Accepts a connection; on errors (out of file descriptors and the like) backs off instead
+/// of spinning.
+async fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
+    loop {
+        match listener.accept().await {
+            Ok(pair) => return pair,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+/// The service of one connection: marks it busy while a request is handled and answers a
+/// request head over `max_header_bytes` with 431 before any handler sees it.
+fn service<H, F>(
+    handler: H,
+    peer: SocketAddr,
+    conn: Arc<Connection>,
+    max_header_bytes: usize,
+) -> impl hyper::service::Service<
+    Request<Incoming>,
+    Response = Response<Body>,
+    Error = Infallible,
+    Future = impl Future<Output = Result<Response<Body>, Infallible>> + Send,
+> + Clone
+where
+    H: Fn(Request<Incoming>, SocketAddr) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response<Body>> + Send + 'static,
+{
+    hyper::service::service_fn(move |req: Request<Incoming>| {
+        let busy = conn.busy();
+        // Boxed: hyper keeps the in-flight future inside each connection's state, so an
+        // unboxed handler future would make every idle connection as large as a busy one.
+        let answer: Pin<Box<dyn Future<Output = Response<Body>> + Send>> =
+            if head_size(&req) > max_header_bytes {
+                Box::pin(std::future::ready(Refusal::HeadersTooLarge.into_response()))
+            } else {
+                Box::pin(handler(req, peer))
+            };
+        async move {
+            let response = answer.await;
+            drop(busy);
+            Ok::<_, Infallible>(response)
+        }
+    })
+}
+
+/// The size of a request head as sent on HTTP/1: request line, header lines, blank line.
+pub fn head_size<B>(req: &Request<B>) -> usize {
+    let line = req.method().as_str().len() + req.uri().to_string().len() + 12;
+    let headers: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    line + headers + 2
+}
+
+/// What ends a connection besides the client: idle too long, evicted, or shutdown.
+struct Ending {
+    conn: Arc<Connection>,
+    shutdown: CancellationToken,
+    idle_timeout: Duration,
+}
+
+impl Ending {
+    /// Serves `connection` until it ends; asks it to close gracefully when it should.
+    async fn drive<C>(self, connection: C)
+    where
+        C: GracefulConnection,
+    {
+        let mut connection = std::pin::pin!(connection);
+        let stopping = tokio::select! {
+            _ = connection.as_mut() => return,
+            _ = self.conn.should_close(self.idle_timeout) => false,
+            _ = self.shutdown.cancelled() => true,
+        };
+        connection.as_mut().graceful_shutdown();
+        if stopping {
+            // Open requests finish; the server's grace period bounds the wait.
+            let _ = connection.await;
+        } else {
+            // A client that does not take part in the goodbye (an unanswered HTTP/2 GOAWAY)
+            // is cut off.
+            let _ = tokio::time::timeout(CLOSE_WAIT, connection).await;
+        }
     }
 }
 
@@ -123,24 +238,34 @@ pub(crate) async fn serve<H, F>(
 struct Protocols {
     http1: http1::Builder,
     http2: http2::Builder<TokioExecutor>,
+    idle_timeout: Duration,
 }
 
 impl Protocols {
-    fn new(header_timeout: Duration) -> Protocols {
+    fn new(limits: &Limits) -> Protocols {
         let mut http1 = http1::Builder::new();
+        // hyper refuses (with a bare 431) heads that overflow its buffer; heads between the
+        // limit and that get the JSON 431 from `service`.
+        let buffer = limits.max_header_bytes.saturating_mul(2).max(8192);
         http1
             .timer(TokioTimer::new())
-            .header_read_timeout(header_timeout)
+            .header_read_timeout(limits.header_timeout)
+            .max_buf_size(buffer)
             .keep_alive(true);
         let mut http2 = http2::Builder::new(TokioExecutor::new());
         http2
             .timer(TokioTimer::new())
             .keep_alive_interval(Some(Duration::from_secs(30)))
+            .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
             .max_concurrent_streams(256);
-        Protocols { http1, http2 }
+        Protocols {
+            http1,
+            http2,
+            idle_timeout: limits.idle_timeout,
+        }
     }
 
-    async fn serve<I, S>(&self, io: I, h2: bool, service: S, watcher: Watcher)
+    async fn serve<I, S>(&self, io: I, h2: bool, service: S, ending: Ending)
     where
         I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
         S: hyper::service::HttpService<Incoming, ResBody = Body> + Send + 'static,
@@ -150,9 +275,9 @@ impl Protocols {
         // Boxed one by one: as one state machine, every connection would take the size of the
         // largest (an HTTP/2 one over TLS).
         if h2 {
-            let _ = Box::pin(watcher.watch(self.http2.serve_connection(io, service))).await;
+            Box::pin(ending.drive(self.http2.serve_connection(io, service))).await;
         } else {
-            let _ = Box::pin(watcher.watch(self.http1.serve_connection(io, service))).await;
+            Box::pin(ending.drive(self.http1.serve_connection(io, service))).await;
         }
     }
 }

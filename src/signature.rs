@@ -240,11 +240,18 @@ pub fn sign_standard_webhooks(
     ))
 }
 
+/// `whsec_` secrets are base64 with or without `=` padding (generators differ).
+const SECRET_B64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+);
+
 /// The HMAC key. Standard Webhooks decodes base64 after an optional `whsec_` (as its reference
 /// libraries do); the others use the secret's bytes as they are, Stripe's `whsec_` included.
 fn key(scheme: &Scheme, secret: &str) -> Result<Vec<u8>, VerifyError> {
     let key = match scheme {
-        Scheme::StandardWebhooks => B64
+        Scheme::StandardWebhooks => SECRET_B64
             .decode(secret.strip_prefix("whsec_").unwrap_or(secret))
             .map_err(|_| VerifyError::BadSecret("not base64 after whsec_".into()))?,
         _ => secret.as_bytes().to_vec(),

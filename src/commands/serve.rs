@@ -112,6 +112,8 @@ async fn serve(
     let limits = Limits {
         max_connections: server_cfg.max_connections,
         header_timeout: server_cfg.header_timeout,
+        idle_timeout: server_cfg.idle_timeout,
+        max_header_bytes: server_cfg.max_header_bytes,
     };
     let servers = Servers::start(sockets, &core.app, limits, bookkeeping);
     wait_for_stop(&core.app, &path, &overrides, signals, seen).await;

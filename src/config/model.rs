@@ -37,6 +37,10 @@ pub struct ServerSettings {
     pub max_connections: usize,
     pub header_timeout: Duration,
     pub body_timeout: Duration,
+    /// An HTTP/1 connection between requests, or HTTP/2 without open streams, closes after this.
+    pub idle_timeout: Duration,
+    /// The largest request head (request line and headers) taken.
+    pub max_header_bytes: usize,
     pub trusted_proxies: Vec<IpNet>,
     pub tls: Option<TlsPaths>,
 }

@@ -66,6 +66,8 @@ pub struct RawServer {
     pub max_connections: Option<Sp<Whole>>,
     pub header_timeout: Option<Sp<String>>,
     pub body_timeout: Option<Sp<String>>,
+    pub idle_timeout: Option<Sp<String>>,
+    pub max_header_bytes: Option<Sp<u64>>,
     #[serde(default)]
     pub trusted_proxies: Vec<Sp<String>>,
     pub tls: Option<Sp<RawTls>>,

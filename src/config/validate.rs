@@ -22,6 +22,9 @@ mod secrets;
 pub use ranges::MAX_RECEIVERS;
 pub use secrets::{read_secret_file, MAX_SECRET_FILE_BYTES};
 
+/// The default `[server] idle_timeout`.
+const MINUTE: Duration = Duration::from_secs(60);
+
 /// Admin token scopes (as in the 8x8 API).
 pub const SCOPES: [&str; 4] = [
     "WEBHOOKS:VIEW",
@@ -233,6 +236,11 @@ impl<'a> Validator<'a> {
                 "server.body_timeout",
                 Duration::from_secs(30),
             ),
+            idle_timeout: self.duration(&raw.idle_timeout, "server.idle_timeout", MINUTE),
+            max_header_bytes: raw
+                .max_header_bytes
+                .as_ref()
+                .map_or(16_384, |v| *v.get_ref() as _),
             trusted_proxies: self.cidrs(&raw.trusted_proxies, "server.trusted_proxies"),
             tls,
         }

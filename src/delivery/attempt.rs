@@ -7,7 +7,7 @@ use super::request::{self, AttemptContext};
 use super::retry;
 use crate::config::{ListenerSpec, ReceiverSpec};
 use crate::listeners::Snapshot;
-use crate::netguard::{self, BlockedTarget};
+use crate::netguard;
 use crate::store::{now_ms, AttemptRecord, DeliveryJob};
 use http_body_util::BodyExt;
 use ipnet::IpNet;
@@ -40,7 +40,6 @@ pub async fn run(
     let clock = Instant::now();
     let attempt = job.attempt_count + 1;
     let settings = &snapshot.config.delivery;
-    let mut max_retries = settings.max_retry_count;
     let outcome = match snapshot.receiver(&job.listener_id, &job.receiver_url) {
         None => Outcome::Failed(Failure::ReceiverGone),
         Some(receiver) => {
@@ -49,7 +48,6 @@ pub async fn run(
                 limiter.until_ready().await;
             }
             let spec = &receiver.spec;
-            max_retries = spec.max_retry_count.unwrap_or(max_retries);
             let sender = Sender {
                 job,
                 spec,
@@ -64,8 +62,63 @@ pub async fn run(
         }
     };
     let duration_ms = clock.elapsed().as_millis() as i64;
-    let schedule = &settings.retry_schedule;
-    let next = retry::next_step(&outcome, attempt, max_retries, schedule, now_ms());
+    report(
+        job,
+        outcome,
+        &RetryPolicy::of(job, snapshot),
+        started_at,
+        duration_ms,
+    )
+}
+
+/// How many retries a delivery has and when they come.
+pub struct RetryPolicy<'a> {
+    pub max_retries: u32,
+    pub schedule: &'a [Duration],
+}
+
+impl<'a> RetryPolicy<'a> {
+    /// The policy of `job`'s receiver (the delivery defaults when it is gone).
+    pub fn of(job: &DeliveryJob, snapshot: &'a Snapshot) -> RetryPolicy<'a> {
+        let settings = &snapshot.config.delivery;
+        let receiver = snapshot.receiver(&job.listener_id, &job.receiver_url);
+        RetryPolicy {
+            max_retries: receiver
+                .and_then(|r| r.spec.max_retry_count)
+                .unwrap_or(settings.max_retry_count),
+            schedule: &settings.retry_schedule,
+        }
+    }
+}
+
+/// The attempt that failed inside hookgate (`what` says how, a panic's message): recorded
+/// like any other failure and retried on schedule, so the delivery never stays stuck.
+pub fn failed_inside(
+    job: &DeliveryJob,
+    policy: &RetryPolicy,
+    started_at: i64,
+    what: String,
+) -> AttemptReport {
+    let duration_ms = (now_ms() - started_at).max(0);
+    let outcome = Outcome::Failed(Failure::Internal(what));
+    report(job, outcome, policy, started_at, duration_ms)
+}
+
+fn report(
+    job: &DeliveryJob,
+    outcome: Outcome,
+    policy: &RetryPolicy,
+    started_at: i64,
+    duration_ms: i64,
+) -> AttemptReport {
+    let attempt = job.attempt_count + 1;
+    let next = retry::next_step(
+        &outcome,
+        attempt,
+        policy.max_retries,
+        policy.schedule,
+        now_ms(),
+    );
     let record = AttemptRecord {
         delivery_id: job.delivery_id,
         attempt,
@@ -100,9 +153,11 @@ struct Answer {
 
 impl<'a> Sender<'a> {
     async fn send(&self) -> Result<Outcome, Failure> {
-        self.check_literal().map_err(|target| Failure::Blocked {
-            detail: target.to_string(),
-            target,
+        netguard::check_url(&self.spec.url, self.allow_targets).map_err(|target| {
+            Failure::Blocked {
+                detail: target.to_string(),
+                target,
+            }
         })?;
         let mut last_token: Option<String> = None;
         let mut refreshed = false;
@@ -129,16 +184,6 @@ impl<'a> Sender<'a> {
         }
     }
 
-    /// Literal addresses never reach the resolver, so the guard checks them here.
-    fn check_literal(&self) -> Result<(), BlockedTarget> {
-        let ip = match self.spec.url.host() {
-            Some(url::Host::Ipv4(ip)) => std::net::IpAddr::V4(ip),
-            Some(url::Host::Ipv6(ip)) => std::net::IpAddr::V6(ip),
-            _ => return Ok(()),
-        };
-        netguard::check_literal(ip, self.allow_targets)
-    }
-
     /// The `Authorization` value: a (fresh, when `last_token` was refused) OAuth token, or the
     /// static value.
     async fn authorization(
@@ -154,7 +199,7 @@ impl<'a> Sender<'a> {
         };
         let token = self
             .oauth
-            .token(o, self.client, last_token.as_deref())
+            .token(o, self.client, self.allow_targets, last_token.as_deref())
             .await?;
         let value = format!("Bearer {token}");
         *last_token = Some(token);

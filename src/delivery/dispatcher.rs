@@ -5,11 +5,13 @@
 //! else — retries, recovery after a crash, overflow — is read from the store
 //! when due. One task owns the in-flight set, so a delivery never runs twice at once.
 
-use super::attempt;
+use super::attempt::{self, RetryPolicy};
 use super::client::HttpClient;
+use super::contained::contained;
 use super::health::{HealthBook, Transition};
 use super::oauth::TokenCache;
 use super::report::{DeliveryObserver, DeliveryReport, ReceiverRef};
+use crate::http_util::loggable_url;
 use crate::listeners::{receiver_key, Registry};
 use crate::metrics::Metrics;
 use crate::store::health::ReceiverHealth;
@@ -61,7 +63,7 @@ impl DispatchHandle {
             .set_receiver_health(&key, ReceiverHealth::default())
             .await?;
         let released = store.release_receiver(listener_id, url, now_ms()).await?;
-        tracing::info!(receiver = %url, listener = %listener_id, released, "receiver resumed");
+        tracing::info!(receiver = %loggable_url(url), listener = %listener_id, released, "receiver resumed");
         self.wake();
         Ok(true)
     }
@@ -96,6 +98,20 @@ struct Done {
     delivery_id: i64,
     key: String,
     retry_at: Option<i64>,
+}
+
+/// Sends its `Done` when dropped, however the attempt task ends, so a slot is never lost.
+struct DoneReport {
+    tx: mpsc::UnboundedSender<Done>,
+    done: Option<Done>,
+}
+
+impl Drop for DoneReport {
+    fn drop(&mut self) {
+        if let Some(done) = self.done.take() {
+            let _ = self.tx.send(done);
+        }
+    }
 }
 
 /// The dispatcher's running parts, for shutdown.
@@ -277,12 +293,20 @@ impl Loop {
         let shared = self.shared.clone();
         let done_tx = self.done_tx.clone();
         self.tracker.spawn(async move {
+            let mut report = DoneReport {
+                tx: done_tx,
+                // Until the attempt settles: if anything unwinds, the slot is freed and the
+                // delivery, still pending in the store, is looked at again shortly.
+                done: Some(Done {
+                    delivery_id: job.delivery_id,
+                    key,
+                    retry_at: Some(now_ms() + 5000),
+                }),
+            };
             let retry_at = run_attempt(&shared, &job).await;
-            let _ = done_tx.send(Done {
-                delivery_id: job.delivery_id,
-                key,
-                retry_at,
-            });
+            if let Some(done) = report.done.as_mut() {
+                done.retry_at = retry_at;
+            }
         });
         true
     }
@@ -387,9 +411,14 @@ impl Loop {
 }
 
 /// Runs one attempt and records it; returns when the delivery is due again, if it is.
-async fn run_attempt(shared: &Shared, job: &DeliveryJob) -> Option<i64> {
+async fn run_attempt(shared: &Arc<Shared>, job: &DeliveryJob) -> Option<i64> {
     let snapshot = shared.registry.snapshot();
-    let report = attempt::run(job, &snapshot, &shared.client, &shared.oauth).await;
+    let sending = {
+        let (shared, job, snapshot) = (shared.clone(), job.clone(), snapshot.clone());
+        async move { attempt::run(&job, &snapshot, &shared.client, &shared.oauth).await }
+    };
+    let policy = RetryPolicy::of(job, &snapshot);
+    let report = contained(sending, job, &policy).await;
     let label = report.label();
     let fault = report.outcome.failure().map(|f| f.fault().as_str());
     let record = report.record;
@@ -398,7 +427,7 @@ async fn run_attempt(shared: &Shared, job: &DeliveryJob) -> Option<i64> {
     tracing::info!(
         delivery = job.delivery_id,
         event = %job.event.id,
-        receiver = %job.receiver_url,
+        receiver = %loggable_url(&job.receiver_url),
         attempt = record.attempt,
         status = record.status_code.unwrap_or(0),
         error = record.error.as_deref().unwrap_or(""),
@@ -445,7 +474,7 @@ async fn track_health(shared: &Shared, job: &DeliveryJob, next: NextStep) {
             tracing::warn!(error = %e, "cannot record receiver health");
         }
         if let Transition::Paused { .. } = t {
-            tracing::warn!(receiver = %job.receiver_url, listener = %job.listener_id, "receiver paused after failing without a break");
+            tracing::warn!(receiver = %loggable_url(&job.receiver_url), listener = %job.listener_id, "receiver paused after failing without a break");
             let _ = shared
                 .store
                 .hold_receiver(&job.listener_id, &job.receiver_url)

@@ -2,6 +2,7 @@
 
 pub(crate) mod attempt;
 pub mod client;
+mod contained;
 mod dispatcher;
 pub mod health;
 pub mod oauth;

@@ -4,12 +4,13 @@ use super::client::{error_chain, HttpClient};
 use super::outcome::Fault;
 use crate::config::{CredentialsLocation, OAuthSpec};
 use crate::http_util::Body;
-use crate::netguard::BlockedTarget;
+use crate::netguard::{self, BlockedTarget};
 use base64::Engine;
 use bytes::Bytes;
 use dashmap::DashMap;
 use http::{header, Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use ipnet::IpNet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
@@ -29,6 +30,9 @@ struct CachedToken {
     good_until: Instant,
 }
 
+/// The largest token answer read; a bigger one fails the attempt.
+pub const MAX_TOKEN_RESPONSE: usize = 64 * 1024;
+
 /// How long a token without `expires_in` is trusted.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
 
@@ -38,6 +42,7 @@ impl TokenCache {
         &self,
         spec: &OAuthSpec,
         client: &HttpClient,
+        allow_targets: &[IpNet],
         stale: Option<&str>,
     ) -> Result<String, TokenError> {
         let key = format!(
@@ -55,7 +60,7 @@ impl TokenCache {
         }
         self.fetches
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let fresh = fetch(spec, client).await?;
+        let fresh = fetch(spec, client, allow_targets).await?;
         let value = fresh.value.clone();
         *guard = Some(fresh);
         Ok(value)
@@ -70,16 +75,19 @@ pub enum TokenError {
     Build(http::Error),
     #[error("the token endpoint did not answer within 15s")]
     TimedOut,
-    /// No connection (refused, TLS, DNS), or the private-address guard refused the token URL.
-    #[error("the token endpoint is unreachable: {detail}")]
-    Unreachable {
-        detail: String,
-        blocked: Option<BlockedTarget>,
-    },
+    /// The private-address guard refused the token URL (a literal address or what it resolves to).
+    #[error("{0}")]
+    Blocked(BlockedTarget),
+    /// No connection (refused, TLS, DNS).
+    #[error("the token endpoint is unreachable: {0}")]
+    Unreachable(String),
     #[error("the token endpoint's answer did not arrive in time")]
     AnswerTimedOut,
     #[error("cannot read the token endpoint's answer: {0}")]
-    AnswerUnreadable(hyper::Error),
+    AnswerUnreadable(String),
+    /// The answer is larger than `MAX_TOKEN_RESPONSE`; it is not read to the end.
+    #[error("token_response_too_large: the token endpoint's answer exceeds 64 KiB")]
+    TooLarge,
     /// A non-2xx answer: `code` is the OAuth `error` field (the body may echo credentials).
     #[error("{}", refused_text(.status, .code))]
     Refused { status: StatusCode, code: String },
@@ -99,40 +107,43 @@ impl TokenError {
     /// Whose fault it is that no token came.
     pub fn fault(&self) -> Fault {
         match self {
-            TokenError::Build(_) => Fault::Gateway,
-            TokenError::Unreachable {
-                blocked: Some(_), ..
-            } => Fault::Gateway,
+            TokenError::Build(_) | TokenError::Blocked(_) => Fault::Gateway,
             TokenError::TimedOut
-            | TokenError::Unreachable { .. }
+            | TokenError::Unreachable(_)
             | TokenError::AnswerTimedOut
             | TokenError::AnswerUnreadable(_) => Fault::Network,
             // The endpoint refusing our credentials or scope: the OAuth settings are wrong.
             TokenError::Refused { status, .. } if matches!(status.as_u16(), 400 | 401 | 403) => {
                 Fault::Gateway
             }
-            TokenError::Refused { .. } | TokenError::NotJson | TokenError::NoAccessToken => {
-                Fault::Receiver
-            }
+            TokenError::Refused { .. }
+            | TokenError::NotJson
+            | TokenError::NoAccessToken
+            | TokenError::TooLarge => Fault::Receiver,
         }
     }
 }
 
-async fn fetch(spec: &OAuthSpec, client: &HttpClient) -> Result<CachedToken, TokenError> {
+/// Asks the token endpoint for a token. The URL passes the private-address guard first (a
+/// literal address never reaches the guarded resolver); redirects are never followed.
+async fn fetch(
+    spec: &OAuthSpec,
+    client: &HttpClient,
+    allow_targets: &[IpNet],
+) -> Result<CachedToken, TokenError> {
+    netguard::check_url(&spec.token_url, allow_targets).map_err(TokenError::Blocked)?;
     let req = token_request(spec)?;
     let resp = tokio::time::timeout(Duration::from_secs(15), client.request(req))
         .await
         .map_err(|_| TokenError::TimedOut)?
-        .map_err(|e| TokenError::Unreachable {
-            detail: error_chain(&e),
-            blocked: BlockedTarget::find_in(&e).cloned(),
+        .map_err(|e| match BlockedTarget::find_in(&e) {
+            Some(blocked) => TokenError::Blocked(blocked.clone()),
+            None => TokenError::Unreachable(error_chain(&e)),
         })?;
     let status = resp.status();
-    let body = tokio::time::timeout(Duration::from_secs(15), resp.into_body().collect())
+    let body = tokio::time::timeout(Duration::from_secs(15), read_limited(resp.into_body()))
         .await
-        .map_err(|_| TokenError::AnswerTimedOut)?
-        .map_err(TokenError::AnswerUnreadable)?
-        .to_bytes();
+        .map_err(|_| TokenError::AnswerTimedOut)??;
     if !status.is_success() {
         let code = serde_json::from_slice::<serde_json::Value>(&body)
             .ok()
@@ -141,6 +152,15 @@ async fn fetch(spec: &OAuthSpec, client: &HttpClient) -> Result<CachedToken, Tok
         return Err(TokenError::Refused { status, code });
     }
     read_token(&body)
+}
+
+/// The whole answer, or `TooLarge` as soon as it passes `MAX_TOKEN_RESPONSE`.
+async fn read_limited(body: hyper::body::Incoming) -> Result<Bytes, TokenError> {
+    match Limited::new(body, MAX_TOKEN_RESPONSE).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<LengthLimitError>() => Err(TokenError::TooLarge),
+        Err(e) => Err(TokenError::AnswerUnreadable(error_chain(&*e))),
+    }
 }
 
 /// The client-credentials request, with the credentials where `credentials_location` says.

@@ -70,6 +70,9 @@ pub enum Failure {
     OAuth(TokenError),
     #[error(transparent)]
     Request(RequestError),
+    /// The attempt failed inside hookgate (a bug: a panic's message), not at the receiver.
+    #[error("internal_error: {0}")]
+    Internal(String),
     /// The receiver was removed from the configuration after the delivery was queued.
     #[error("the receiver is no longer configured")]
     ReceiverGone,
@@ -93,7 +96,10 @@ impl Failure {
             Failure::Rejected { .. } => Fault::Receiver,
             Failure::TimedOut(_) | Failure::Unreachable(_) => Fault::Network,
             Failure::OAuth(e) => e.fault(),
-            Failure::Blocked { .. } | Failure::Request(_) | Failure::ReceiverGone => Fault::Gateway,
+            Failure::Blocked { .. }
+            | Failure::Request(_)
+            | Failure::Internal(_)
+            | Failure::ReceiverGone => Fault::Gateway,
         }
     }
 
@@ -150,6 +156,7 @@ impl Outcome {
         match (self, next) {
             (_, NextStep::Succeeded) => "succeeded",
             (Outcome::Failed(Failure::Blocked { .. }), _) => "blocked",
+            (Outcome::Failed(Failure::OAuth(TokenError::Blocked(_))), _) => "blocked",
             (_, NextStep::Failed) => "failed",
             (_, NextStep::RetryAt(_)) => "retrying",
         }

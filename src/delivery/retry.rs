@@ -25,7 +25,17 @@ pub fn next_step(
     let delay = failure
         .requested_delay(schedule)
         .unwrap_or_else(|| backoff(schedule, attempt));
-    NextStep::RetryAt(now_ms + delay.as_millis() as i64)
+    NextStep::RetryAt(retry_at(now_ms, delay))
+}
+
+/// The latest instant a retry is put off to: the last millisecond RFC 3339 can write
+/// (9999-12-31), far beyond any schedule, and far from `i64` wrapping round.
+pub const LATEST_RETRY_MS: i64 = 253_402_300_799_999;
+
+/// `now_ms + delay`, saturating: a huge step means "much later", never a negative time.
+pub fn retry_at(now_ms: i64, delay: Duration) -> i64 {
+    let delay_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+    now_ms.saturating_add(delay_ms).min(LATEST_RETRY_MS)
 }
 
 /// The delay before retry number `retry` (1-based): `schedule[retry-1]`, the last step repeating,
@@ -37,7 +47,8 @@ pub fn backoff(schedule: &[Duration], retry: u32) -> Duration {
         .copied()
         .unwrap_or(Duration::from_secs(5));
     let factor = rand::thread_rng().gen_range(0.8..=1.2);
-    base.mul_f64(factor)
+    // `mul_f64` panics past `Duration::MAX`; a step that large saturates instead.
+    Duration::try_from_secs_f64(base.as_secs_f64() * factor).unwrap_or(Duration::MAX)
 }
 
 /// The delay a `Retry-After` value asks for (seconds or an HTTP date), capped at the schedule's last step.
@@ -81,6 +92,18 @@ mod tests {
                 "{fifth:?}"
             );
         }
+    }
+
+    #[test]
+    fn huge_steps_saturate_instead_of_wrapping() {
+        let schedule = vec![Duration::from_secs(u64::MAX)];
+        assert!(backoff(&schedule, 1) >= Duration::from_secs(u64::MAX / 2));
+        let now = 1_700_000_000_000;
+        assert_eq!(retry_at(now, Duration::MAX), LATEST_RETRY_MS);
+        assert_eq!(retry_at(now, Duration::from_secs(1)), now + 1000);
+        let failed = Outcome::Failed(super::super::outcome::Failure::Unreachable("x".into()));
+        let next = next_step(&failed, 1, 5, &schedule, now);
+        assert_eq!(next, NextStep::RetryAt(LATEST_RETRY_MS));
     }
 
     #[test]

@@ -46,16 +46,19 @@ pub fn only_post(method: &Method) -> Result<(), Refusal> {
     }
 }
 
-/// Check 3: the source address (the peer, or X-Forwarded-For behind a trusted proxy).
+/// Check 3: the source address (the peer, or X-Forwarded-For behind a trusted proxy; `None`
+/// when a forwarded chain makes it unknown).
 pub fn allowed_source(
     rt: &ListenerRuntime,
     server: &ServerSettings,
     peer: SocketAddr,
     headers: &HeaderMap,
-) -> Result<IpAddr, Refusal> {
+) -> Result<Option<IpAddr>, Refusal> {
     let source = client_ip(peer.ip(), headers, &server.trusted_proxies);
     let allowed = &rt.spec.allowed_ips;
-    if allowed.is_empty() || allowed.iter().any(|net| net.contains(&source)) {
+    // An unknown source (a garbled forwarded chain) fails every non-empty list.
+    let listed = |ip: &IpAddr| allowed.iter().any(|net| net.contains(ip));
+    if allowed.is_empty() || source.as_ref().is_some_and(listed) {
         Ok(source)
     } else {
         Err(Refusal::IpNotAllowed)

@@ -111,7 +111,7 @@ fn subscribed(spec: &ListenerSpec, located: &Located) -> Result<(), Answer> {
 struct Received {
     parts: Parts,
     body: Bytes,
-    source: IpAddr,
+    source: Option<IpAddr>,
     received_at: i64,
 }
 
@@ -132,7 +132,7 @@ async fn store(
         event_type: located.event_type,
         provider_event_id: located.provider_event_id,
         received_at: request.received_at,
-        source_ip: Some(request.source.to_string()),
+        source_ip: request.source.map(|ip| ip.to_string()),
         content_type: headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())

@@ -20,6 +20,8 @@ pub enum Refusal {
     IpNotAllowed,
     /// Check 4: over the listener's rate limit; whole seconds until a request may pass.
     RateLimited { retry_after_secs: u64 },
+    /// The request head is larger than `max_header_bytes` (before any check).
+    HeadersTooLarge,
     /// Check 5: the body is larger than `max_body_bytes`.
     PayloadTooLarge,
     /// Check 5: the body did not arrive within `body_timeout`.
@@ -36,7 +38,7 @@ pub enum Refusal {
 
 impl Refusal {
     /// One of each variant, for the metric series made up front and for tests.
-    pub fn all() -> [Refusal; 11] {
+    pub fn all() -> [Refusal; 12] {
         [
             Refusal::Unavailable { busy: false },
             Refusal::ListenerNotFound,
@@ -51,6 +53,7 @@ impl Refusal {
             Refusal::RequestTimeout,
             Refusal::NoSuchPath,
             Refusal::BodyUnreadable(String::new()),
+            Refusal::HeadersTooLarge,
         ]
     }
 
@@ -62,6 +65,7 @@ impl Refusal {
             Refusal::IpNotAllowed => StatusCode::FORBIDDEN,
             Refusal::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Refusal::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Refusal::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Refusal::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Refusal::BodyUnreadable(_) | Refusal::InvalidJson(_) => StatusCode::BAD_REQUEST,
             Refusal::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -78,6 +82,7 @@ impl Refusal {
             Refusal::IpNotAllowed => "ip_not_allowed",
             Refusal::RateLimited { .. } => "rate_limited",
             Refusal::PayloadTooLarge => "payload_too_large",
+            Refusal::HeadersTooLarge => "headers_too_large",
             Refusal::RequestTimeout => "request_timeout",
             Refusal::BodyUnreadable(_) | Refusal::InvalidJson(_) => "invalid_payload",
             Refusal::Unauthorized => "unauthorized",
@@ -100,6 +105,7 @@ impl Refusal {
             Refusal::IpNotAllowed => "the source address is not allowed for this listener".into(),
             Refusal::RateLimited { .. } => "too many requests for this listener".into(),
             Refusal::PayloadTooLarge => "the request body is larger than max_body_bytes".into(),
+            Refusal::HeadersTooLarge => "the request head is larger than max_header_bytes".into(),
             Refusal::RequestTimeout => "the request body did not arrive in time".into(),
             Refusal::BodyUnreadable(e) => format!("the request body could not be read: {e}"),
             Refusal::Unauthorized => "missing or invalid credentials".into(),

@@ -9,6 +9,7 @@ mod config;
 mod delivery;
 mod durability;
 mod fixtures;
+mod hostile;
 mod limits;
 mod listener;
 mod operations;

@@ -12,6 +12,7 @@ fn spec_row(r: &Refusal) -> (u16, &'static str) {
         Refusal::IpNotAllowed => (403, "ip_not_allowed"),
         Refusal::RateLimited { .. } => (429, "rate_limited"),
         Refusal::PayloadTooLarge => (413, "payload_too_large"),
+        Refusal::HeadersTooLarge => (431, "headers_too_large"),
         Refusal::RequestTimeout => (408, "request_timeout"),
         Refusal::Unauthorized => (401, "unauthorized"),
         Refusal::BodyUnreadable(_) | Refusal::InvalidJson(_) => (400, "invalid_payload"),
