@@ -438,9 +438,14 @@ async fn run_attempt(shared: &Arc<Shared>, job: &DeliveryJob) -> Option<i64> {
     );
     let next = record.next;
     // Recording may fail (disk full); the delivery then stays pending and is sent again later.
-    if let Err(e) = shared.store.record_attempt(record).await {
-        tracing::error!(delivery = job.delivery_id, error = %e, "cannot record a delivery attempt");
-        return Some(now_ms() + 5000);
+    match shared.store.record_attempt(record).await {
+        Ok(true) => {}
+        // The event was deleted while the attempt ran; the deletion took it off the gauge.
+        Ok(false) => return None,
+        Err(e) => {
+            tracing::error!(delivery = job.delivery_id, error = %e, "cannot record a delivery attempt");
+            return Some(now_ms() + 5000);
+        }
     }
     track_health(shared, job, next).await;
     match next {

@@ -49,7 +49,7 @@ pub trait Backend: Send + Sync + 'static {
     fn next_due_after(&self, after_ms: i64) -> StoreFuture<'_, Option<i64>>;
 
     /// Records an attempt and moves the delivery on, in one committed write.
-    fn record_attempt(&self, rec: AttemptRecord) -> StoreFuture<'_, ()>;
+    fn record_attempt(&self, rec: AttemptRecord) -> StoreFuture<'_, bool>;
 
     /// How many deliveries are waiting to be sent.
     fn pending_count(&self) -> StoreFuture<'_, i64>;

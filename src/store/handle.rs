@@ -95,7 +95,8 @@ impl Store {
     }
 
     /// Records an attempt and moves the delivery on, in one committed write.
-    pub async fn record_attempt(&self, rec: AttemptRecord) -> Result<(), StoreError> {
+    /// False when the delivery is gone (its event was deleted while the attempt ran).
+    pub async fn record_attempt(&self, rec: AttemptRecord) -> Result<bool, StoreError> {
         self.backend.record_attempt(rec).await
     }
 

@@ -38,7 +38,7 @@ impl Backend for SqliteStore {
         Box::pin(SqliteStore::next_due_after(self, after_ms))
     }
 
-    fn record_attempt(&self, rec: AttemptRecord) -> StoreFuture<'_, ()> {
+    fn record_attempt(&self, rec: AttemptRecord) -> StoreFuture<'_, bool> {
         Box::pin(SqliteStore::record_attempt(self, rec))
     }
 

@@ -28,7 +28,7 @@ impl SqliteStore {
     }
 
     /// Records an attempt and moves the delivery on, in one committed write.
-    pub(super) async fn record_attempt(&self, rec: AttemptRecord) -> Result<(), StoreError> {
+    pub(super) async fn record_attempt(&self, rec: AttemptRecord) -> Result<bool, StoreError> {
         self.write(move |conn| record(conn, &rec)).await
     }
 
@@ -235,7 +235,8 @@ fn event_from_row(r: &Row<'_>) -> rusqlite::Result<StoredEvent> {
     })
 }
 
-fn record(conn: &Connection, rec: &AttemptRecord) -> rusqlite::Result<()> {
+/// True when the delivery was still there to move on (its event may have been deleted).
+fn record(conn: &Connection, rec: &AttemptRecord) -> rusqlite::Result<bool> {
     conn.prepare_cached(
         // The event may have been deleted while the attempt ran: then there is nothing to log to.
         "INSERT OR REPLACE INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response)
@@ -254,10 +255,11 @@ fn record(conn: &Connection, rec: &AttemptRecord) -> rusqlite::Result<()> {
         NextStep::RetryAt(at) => Some(at),
         _ => None,
     };
-    conn.prepare_cached(
-        "UPDATE deliveries SET status = ?2, attempt_count = ?3, next_attempt_at = ?4, last_status_code = ?5, last_error = ?6
+    let moved = conn
+        .prepare_cached(
+            "UPDATE deliveries SET status = ?2, attempt_count = ?3, next_attempt_at = ?4, last_status_code = ?5, last_error = ?6
          WHERE id = ?1",
-    )?
+        )?
     .execute(params![
         rec.delivery_id,
         rec.next.status(),
@@ -266,5 +268,5 @@ fn record(conn: &Connection, rec: &AttemptRecord) -> rusqlite::Result<()> {
         rec.status_code,
         rec.error
     ])?;
-    Ok(())
+    Ok(moved > 0)
 }

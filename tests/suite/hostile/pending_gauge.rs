@@ -94,3 +94,20 @@ async fn callers_hanging_up_never_drive_the_pending_gauge_negative() {
     assert!(lowest >= 0.0, "the pending gauge went to {lowest}");
     assert_eq!(pending(&gw).await, 0.0);
 }
+
+#[tokio::test]
+async fn deleting_an_event_while_its_attempt_runs_does_not_count_it_down_twice() {
+    let receiver = Receiver::start().await;
+    receiver.set_delay(Duration::from_millis(800));
+    let gw = Gateway::start(&config(&receiver.url("/slow")));
+    let a = crate::common::post(gw.public, &gw.url("smoobu/a"), &[], r#"{"action":"x"}"#).await;
+    let id = a.event_id();
+    assert!(crate::common::wait_until(Duration::from_secs(5), || receiver.count() == 1).await);
+    let path = crate::common::events::event_path(&id);
+    let deleted =
+        crate::common::admin::call(gw.admin, "DELETE", &path, crate::common::admin::ALL, "").await;
+    assert!(deleted.status.is_success(), "{:?}", deleted.body);
+    // The attempt finishes after the deletion.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(pending(&gw).await, 0.0);
+}
