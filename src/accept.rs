@@ -4,63 +4,7 @@
 
 use crate::config::ReceiverSpec;
 use crate::delivery::DispatchHandle;
-use crate::store::{now_ms, IngestOutcome, NewEvent, Store, StoreError, StoredEvent};
-use bytes::Bytes;
-
-/// An event about to be accepted: everything but its place in the store's order.
-#[derive(Debug, Clone)]
-pub struct Draft {
-    /// hookgate's event id (UUID v7, so ids sort by arrival).
-    pub id: String,
-    pub listener_id: String,
-    pub provider: String,
-    pub account_id: String,
-    pub event_type: Option<String>,
-    pub provider_event_id: Option<String>,
-    /// Unix milliseconds.
-    pub received_at: i64,
-    pub source_ip: Option<String>,
-    pub content_type: Option<String>,
-    /// Request headers, without credentials.
-    pub headers: Vec<(String, String)>,
-    pub body: Bytes,
-}
-
-impl Draft {
-    /// A draft received now, with a fresh id and nothing else known yet.
-    pub fn new(listener_id: &str, provider: &str, account_id: &str) -> Draft {
-        Draft {
-            id: uuid::Uuid::now_v7().to_string(),
-            listener_id: listener_id.to_string(),
-            provider: provider.to_string(),
-            account_id: account_id.to_string(),
-            event_type: None,
-            provider_event_id: None,
-            received_at: now_ms(),
-            source_ip: None,
-            content_type: None,
-            headers: Vec::new(),
-            body: Bytes::new(),
-        }
-    }
-
-    fn into_stored(self) -> StoredEvent {
-        StoredEvent {
-            seq: 0,
-            id: self.id,
-            listener_id: self.listener_id,
-            provider: self.provider,
-            account_id: self.account_id,
-            event_type: self.event_type,
-            provider_event_id: self.provider_event_id,
-            received_at: self.received_at,
-            source_ip: self.source_ip,
-            content_type: self.content_type,
-            headers: self.headers,
-            body: self.body,
-        }
-    }
-}
+use crate::store::{IngestOutcome, NewEvent, Store, StoreError, StoredEvent};
 
 /// What to do when the store's write queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,12 +41,12 @@ pub fn receiver_urls<'a>(
 pub async fn accept(
     store: &Store,
     dispatch: &DispatchHandle,
-    draft: Draft,
+    draft: StoredEvent,
     receiver_urls: Vec<String>,
     when_busy: WhenBusy,
 ) -> Result<Acceptance, StoreError> {
     let new = NewEvent {
-        event: draft.into_stored(),
+        event: draft,
         receiver_urls,
     };
     // The commit and the hand-over (which counts the deliveries as pending) run in a task of

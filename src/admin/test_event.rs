@@ -4,10 +4,11 @@
 
 use super::error::{ApiError, ApiResult};
 use super::request::Problem;
-use crate::accept::{self, Acceptance, Draft, WhenBusy};
+use crate::accept::{self, Acceptance, WhenBusy};
 use crate::app::App;
 use crate::config::{ListenerSpec, Locator, ProviderSpec};
 use crate::http_util;
+use crate::store::StoredEvent;
 use bytes::Bytes;
 use http::StatusCode;
 use serde_json::{json, Value};
@@ -134,12 +135,12 @@ pub async fn send(app: &App, id: &str, body: Bytes) -> ApiResult {
     // A test goes to every receiver that takes its type: it is sent on purpose, so the
     // listener's subscription does not filter it.
     let urls = accept::receiver_urls(spec.receivers.iter().map(|r| &**r), Some(&event_type));
-    let draft = Draft {
+    let draft = StoredEvent {
         event_type: Some(event_type),
         content_type: Some("application/json".into()),
         headers,
         body: bytes,
-        ..Draft::new(&spec.id, &spec.provider, &spec.account_id)
+        ..StoredEvent::received_now(&spec.id, &spec.provider, &spec.account_id)
     };
     let accepted =
         accept::accept(&app.store, &app.dispatcher, draft, urls, WhenBusy::Refuse).await?;

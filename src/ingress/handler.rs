@@ -4,12 +4,12 @@
 use super::answer::Answer;
 use super::guards::{self, Located};
 use super::refusal::Refusal;
-use crate::accept::{self, Acceptance, Draft, WhenBusy};
+use crate::accept::{self, Acceptance, WhenBusy};
 use crate::app::App;
 use crate::config::ListenerSpec;
 use crate::http_util::Body;
 use crate::listeners::ListenerRuntime;
-use crate::store::{now_ms, StoreError};
+use crate::store::{now_ms, StoreError, StoredEvent};
 use bytes::Bytes;
 use http::request::Parts;
 use http::{header, Request, Response};
@@ -128,7 +128,7 @@ async fn store(
         located.event_type.as_deref(),
     );
     let headers = &request.parts.headers;
-    let draft = Draft {
+    let draft = StoredEvent {
         event_type: located.event_type,
         provider_event_id: located.provider_event_id,
         received_at: request.received_at,
@@ -139,7 +139,7 @@ async fn store(
             .map(str::to_string),
         headers: storable_headers(headers, spec),
         body: request.body,
-        ..Draft::new(&spec.id, &spec.provider, &spec.account_id)
+        ..StoredEvent::received_now(&spec.id, &spec.provider, &spec.account_id)
     };
     match accept::accept(&app.store, &app.dispatcher, draft, urls, WhenBusy::Refuse).await {
         Ok(Acceptance::Stored {

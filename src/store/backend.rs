@@ -48,7 +48,8 @@ pub trait Backend: Send + Sync + 'static {
     /// The earliest `next_attempt_at` after `after_ms` among pending deliveries.
     fn next_due_after(&self, after_ms: i64) -> StoreFuture<'_, Option<i64>>;
 
-    /// Records an attempt and moves the delivery on, in one committed write.
+    /// Records an attempt and moves the delivery on, in one committed write; false when the
+    /// delivery was gone (its event deleted while the attempt ran).
     fn record_attempt(&self, rec: AttemptRecord) -> StoreFuture<'_, bool>;
 
     /// How many deliveries are waiting to be sent.

@@ -26,6 +26,27 @@ pub struct StoredEvent {
     pub body: Bytes,
 }
 
+impl StoredEvent {
+    /// An event received now, with a fresh id and nothing else known yet; `seq` is given by the
+    /// store when it is committed.
+    pub fn received_now(listener_id: &str, provider: &str, account_id: &str) -> StoredEvent {
+        StoredEvent {
+            seq: 0,
+            id: uuid::Uuid::now_v7().to_string(),
+            listener_id: listener_id.to_string(),
+            provider: provider.to_string(),
+            account_id: account_id.to_string(),
+            event_type: None,
+            provider_event_id: None,
+            received_at: super::now_ms(),
+            source_ip: None,
+            content_type: None,
+            headers: Vec::new(),
+            body: Bytes::new(),
+        }
+    }
+}
+
 /// A new event with the receivers it goes to.
 #[derive(Debug, Clone)]
 pub struct NewEvent {

@@ -7,10 +7,10 @@ mod observer;
 pub use event::{AccountChange, AccountData, SystemEvent};
 pub use observer::DeliveryEvents;
 
-use crate::accept::{self, Acceptance, Draft, WhenBusy};
+use crate::accept::{self, Acceptance, WhenBusy};
 use crate::delivery::DispatchHandle;
 use crate::listeners::{Registry, SYSTEM_LISTENER_ID};
-use crate::store::Store;
+use crate::store::{Store, StoredEvent};
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
@@ -41,7 +41,7 @@ pub async fn send(
     if urls.is_empty() {
         return;
     }
-    let mut draft = Draft::new(SYSTEM_LISTENER_ID, "hookgate", &event.account_id());
+    let mut draft = StoredEvent::received_now(SYSTEM_LISTENER_ID, "hookgate", &event.account_id());
     draft.event_type = Some(event_type.into());
     draft.content_type = Some("application/json".into());
     draft.body = Bytes::from(event.payload(&draft.id, draft.received_at).to_string());

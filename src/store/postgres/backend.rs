@@ -71,7 +71,7 @@ impl Backend for PgStore {
         Box::pin(PgStore::next_due_after(self, after_ms))
     }
 
-    fn record_attempt(&self, rec: AttemptRecord) -> StoreFuture<'_, ()> {
+    fn record_attempt(&self, rec: AttemptRecord) -> StoreFuture<'_, bool> {
         Box::pin(PgStore::record_attempt(self, rec))
     }
 

@@ -151,7 +151,7 @@ impl PgStore {
     }
 
     /// Records an attempt and moves the delivery on (its lease ends), in one statement.
-    pub(super) async fn record_attempt(&self, rec: AttemptRecord) -> Result<(), StoreError> {
+    pub(super) async fn record_attempt(&self, rec: AttemptRecord) -> Result<bool, StoreError> {
         let client = self.conn().await?;
         record(&client, &rec).await.map_err(pg_error)
     }
@@ -310,7 +310,8 @@ async fn load_events(
 
 /// One statement (so one round trip, and atomic by itself): the attempt is logged and the
 /// delivery moved on, its lease ended.
-async fn record(client: &Object, rec: &AttemptRecord) -> Result<(), Error> {
+/// True when the delivery was still there to move on (its event was not deleted meanwhile).
+async fn record(client: &Object, rec: &AttemptRecord) -> Result<bool, Error> {
     // The event may have been deleted while the attempt ran: then there is nothing to log to.
     let stmt = client
         .prepare_cached(
@@ -346,6 +347,6 @@ async fn record(client: &Object, rec: &AttemptRecord) -> Result<(), Error> {
                 &response,
             ],
         )
-        .await?;
-    Ok(())
+        .await
+        .map(|moved| moved > 0)
 }
