@@ -91,6 +91,7 @@ fn main() -> Result<(), String> {
                     let new = NewEvent {
                         event,
                         receiver_urls: args.receiver.clone(),
+                        order_keys: Default::default(),
                     };
                     // Bounded retries: a full queue is momentary, anything else is fatal.
                     let mut tries = 0;

@@ -215,25 +215,32 @@ async fn insert_deliveries(
     let mut event_seqs = Vec::new();
     let mut listeners = Vec::new();
     let mut urls = Vec::new();
+    let mut order_keys = Vec::new();
     for new in accepted {
         for url in &new.receiver_urls {
             event_seqs.push(seqs[&new.event.id]);
             listeners.push(new.event.listener_id.as_str());
             urls.push(url.as_str());
+            order_keys.push(new.order_keys.get(url).map(String::as_str));
         }
     }
     if urls.is_empty() {
         return Ok(HashMap::new());
     }
+    lock_order_keys(tx, &listeners, &urls, &order_keys).await?;
     let stmt = tx
         .prepare_cached(
-            "INSERT INTO deliveries (event_seq, listener_id, receiver_url, status, attempt_count, next_attempt_at)
-             SELECT s, l, u, 'pending', 0, $4 FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t(s, l, u)
+            "INSERT INTO deliveries (event_seq, listener_id, receiver_url, status, attempt_count, next_attempt_at, order_key)
+             SELECT s, l, u, 'pending', 0, $4, k
+             FROM unnest($1::bigint[], $2::text[], $3::text[], $5::text[]) AS t(s, l, u, k)
              RETURNING id, event_seq, receiver_url",
         )
         .await?;
     let mut rows: Vec<(i64, i64, String)> = tx
-        .query(&stmt, &[&event_seqs, &listeners, &urls, &now_ms()])
+        .query(
+            &stmt,
+            &[&event_seqs, &listeners, &urls, &now_ms(), &order_keys],
+        )
         .await?
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2)))
@@ -244,4 +251,35 @@ async fn insert_deliveries(
         ids.entry((seq, url)).or_default().push_back(id);
     }
     Ok(ids)
+}
+
+/// Serializes the batches that add deliveries with the same (receiver, order key), whichever
+/// instance they run on, until they commit: delivery ids are handed out when a row is inserted,
+/// so without it a later batch could take a lower id than an earlier one that commits after
+/// it, and its delivery would wait for (or run beside) one accepted after it. Locks are taken
+/// in one order (by key text) so two batches never wait on each other.
+async fn lock_order_keys(
+    tx: &Transaction<'_>,
+    listeners: &[&str],
+    urls: &[&str],
+    order_keys: &[Option<&str>],
+) -> Result<(), Error> {
+    let mut locks: Vec<String> = order_keys
+        .iter()
+        .enumerate()
+        .filter_map(|(i, key)| Some(format!("{} {} {}", listeners[i], urls[i], (*key)?)))
+        .collect();
+    if locks.is_empty() {
+        return Ok(());
+    }
+    locks.sort_unstable();
+    locks.dedup();
+    let stmt = tx
+        .prepare_cached(
+            "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0)))
+             FROM (SELECT k FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n) s",
+        )
+        .await?;
+    tx.query_one(&stmt, &[&locks]).await?;
+    Ok(())
 }
