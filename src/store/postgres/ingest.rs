@@ -253,33 +253,42 @@ async fn insert_deliveries(
     Ok(ids)
 }
 
+/// The first half of the keys of the order locks ("hk"; the liveness locks use "hg").
+const ORDER_LOCK_CLASS: i32 = 0x686b;
+
+/// Order keys share this many locks: a batch holds at most this many, however many keys it
+/// has, so it cannot fill the server's lock table. Two keys in one bucket only wait on each
+/// other, which is harmless.
+const ORDER_LOCK_BUCKETS: i32 = 64;
+
 /// Serializes the batches that add deliveries with the same (receiver, order key), whichever
 /// instance they run on, until they commit: delivery ids are handed out when a row is inserted,
 /// so without it a later batch could take a lower id than an earlier one that commits after
-/// it, and its delivery would wait for (or run beside) one accepted after it. Locks are taken
-/// in one order (by key text) so two batches never wait on each other.
+/// it, and its delivery would wait for (or run beside) one accepted after it. Buckets are
+/// locked in ascending order so two batches never wait on each other.
 async fn lock_order_keys(
     tx: &Transaction<'_>,
     listeners: &[&str],
     urls: &[&str],
     order_keys: &[Option<&str>],
 ) -> Result<(), Error> {
-    let mut locks: Vec<String> = order_keys
+    let keys: Vec<String> = order_keys
         .iter()
         .enumerate()
         .filter_map(|(i, key)| Some(format!("{} {} {}", listeners[i], urls[i], (*key)?)))
         .collect();
-    if locks.is_empty() {
+    if keys.is_empty() {
         return Ok(());
     }
-    locks.sort_unstable();
-    locks.dedup();
+    // hashtext, not a Rust hash: instances of different builds must agree on the bucket.
     let stmt = tx
         .prepare_cached(
-            "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0)))
-             FROM (SELECT k FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n) s",
+            "SELECT count(pg_advisory_xact_lock($2, b)) FROM (
+                 SELECT DISTINCT hashtext(k) & ($3 - 1) AS b FROM unnest($1::text[]) AS t(k)
+                 ORDER BY b) s",
         )
         .await?;
-    tx.query_one(&stmt, &[&locks]).await?;
+    tx.query_one(&stmt, &[&keys, &ORDER_LOCK_CLASS, &ORDER_LOCK_BUCKETS])
+        .await?;
     Ok(())
 }
