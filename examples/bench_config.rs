@@ -35,6 +35,9 @@ struct Args {
     /// Sign deliveries (Standard Webhooks), as most deployments do.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     sign: bool,
+    /// `order_by` of the receivers of the listener under load (none: unordered).
+    #[arg(long)]
+    order_by: Option<String>,
 }
 
 /// A stable UUID-shaped listener id for listener `i`.
@@ -82,6 +85,9 @@ fn main() -> Result<(), String> {
         if i == 0 {
             for url in &args.receiver {
                 let _ = write!(out, "\n[[listener.receiver]]\nurl = \"{url}\"\n{signing}");
+                if let Some(order_by) = &args.order_by {
+                    let _ = writeln!(out, "order_by = \"{order_by}\"");
+                }
             }
         } else {
             let _ = write!(

@@ -28,7 +28,7 @@ struct Args {
     /// JSON results (default: bench/results.json, or bench/results-quick.json with --quick).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Only these sections, comma-separated (baseline,ingest,e2e,scale,backlog,idle).
+    /// Only these sections, comma-separated (baseline,ingest,e2e,scale,backlog,order,idle).
     #[arg(long)]
     only: Option<String>,
     /// Keep the working directory (configs, databases, logs) for a look afterwards.
@@ -1244,6 +1244,123 @@ fn section_backlog(ctx: &mut Ctx) -> Res<()> {
     Ok(())
 }
 
+/// Pending deliveries per run of the order section.
+fn order_backlog(quick: bool) -> u64 {
+    if quick {
+        2_000
+    } else {
+        50_000
+    }
+}
+
+/// One receiver ordered by a key with 1,000 values against the same receiver unordered: the
+/// same backlog is seeded through `Store::ingest` (with and without order keys) and drained
+/// to a fast receiver; rates are counted by the receiver, first to last arrival.
+fn section_order(ctx: &mut Ctx) -> Res<()> {
+    let n = order_backlog(ctx.quick);
+    let keys = 1_000u64;
+    let unordered = order_drain(ctx, "unordered", n, None)?;
+    let ordered = order_drain(ctx, "ordered", n, Some(keys))?;
+    let note = |r: &Value| {
+        format!(
+            "{} of {} in {:.1} s",
+            fmt_num(r["got"].as_f64().unwrap_or(0.0)),
+            fmt_num(n as f64),
+            r["span_s"].as_f64().unwrap_or(0.0)
+        )
+    };
+    let (u, o) = (unordered["rate"].as_f64(), ordered["rate"].as_f64());
+    ctx.row(
+        "order",
+        "drain, one unordered receiver",
+        u,
+        "deliveries/s",
+        None,
+        note(&unordered),
+    );
+    ctx.row(
+        "order",
+        format!(
+            "drain, one receiver ordered by {} keys",
+            fmt_num(keys as f64)
+        ),
+        o,
+        "deliveries/s",
+        None,
+        note(&ordered),
+    );
+    let ratio = match (o, u) {
+        (Some(o), Some(u)) if u > 0.0 => Some(o / u),
+        _ => None,
+    };
+    ctx.row(
+        "order",
+        "ordered / unordered",
+        ratio,
+        "x",
+        None,
+        "same run, same backlog",
+    );
+    ctx.detail(
+        "order",
+        json!({"backlog": n, "keys": keys, "unordered": unordered, "ordered": ordered}),
+    );
+    Ok(())
+}
+
+/// Seeds `n` deliveries (with `keys` order keys, if any), then drains them to a fast receiver.
+fn order_drain(ctx: &Ctx, name: &str, n: u64, keys: Option<u64>) -> Res<Value> {
+    let dir = ctx.work.join("order").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    let (mut recv, addrs) = ctx.receiver(&["127.0.0.1:0"])?;
+    let recv_addr = addrs
+        .first()
+        .cloned()
+        .ok_or("the receiver gave no address")?;
+    let order_by = ["--order-by", "body:/seq"];
+    let extra: &[&str] = if keys.is_some() { &order_by } else { &[] };
+    let config = ctx.config(&dir, 1, std::slice::from_ref(&recv_addr), extra)?;
+    let mut seed = ctx.example("bench_seed");
+    seed.arg("--db").arg(dir.join("hookgate.db")).args([
+        "--events",
+        &n.to_string(),
+        "--listener-id",
+        "00000000-0000-4000-8000-000000000000",
+        "--receiver",
+        &format!("http://{recv_addr}/hook"),
+        "--order-keys",
+        &keys.unwrap_or(0).to_string(),
+    ]);
+    let mut p = Proc::spawn("bench_seed", &mut seed, false, |_| true)?;
+    p.wait_line("RESULT ", Duration::from_secs(600))?;
+    drop(p);
+    let mut gw = ctx.gateway(&config)?;
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(300);
+    let mut last = json!({});
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        if let Ok(v) = http_get(&recv_addr, "/stats")
+            .and_then(|s| serde_json::from_str::<Value>(&s).map_err(|e| e.to_string()))
+        {
+            last = v;
+            if last["unique"].as_u64().unwrap_or(0) >= n {
+                break;
+            }
+        }
+    }
+    gw.proc.stop(Duration::from_secs(30));
+    recv.stop(Duration::from_secs(5));
+    let got = last["unique"].as_f64().unwrap_or(0.0);
+    let span_s = (last["last_ms"].as_f64().unwrap_or(0.0)
+        - last["first_ms"].as_f64().unwrap_or(0.0))
+        / 1000.0;
+    if (got as u64) < n || span_s <= 0.0 {
+        return Err(format!("{name}: {got} of {n} arrived in 300 s"));
+    }
+    Ok(json!({"rate": got / span_s, "got": got, "span_s": span_s, "receiver": last}))
+}
+
 /// Opens `n` keep-alive connections to `addr` (one GET of `path` on each) and returns the
 /// server's RSS growth per 1,000 of them in MB, with what the client saw.
 fn idle_cost(ctx: &Ctx, pid: u32, addr: &str, path: &str, n: usize) -> Res<(f64, f64, f64, Value)> {
@@ -1599,6 +1716,12 @@ fn run(args: Args) -> Res<()> {
             failures.push(format!("backlog: {e}"));
         }
         measure_noise("backlog");
+    }
+    if wanted("order") {
+        if let Err(e) = section_order(&mut ctx) {
+            failures.push(format!("order: {e}"));
+        }
+        measure_noise("order");
     }
     if wanted("idle") {
         if let Err(e) = section_idle(&mut ctx) {

@@ -31,6 +31,10 @@ struct Args {
     receiver: Vec<String>,
     #[arg(long, default_value_t = 1024)]
     body_bytes: usize,
+    /// Give each delivery one of this many order keys (`seq % N`), as an ordered receiver's
+    /// would have; 0: none (unordered).
+    #[arg(long, default_value_t = 0)]
+    order_keys: u64,
     /// Ingests in flight at once; the writer commits up to 2048 per transaction.
     #[arg(long, default_value_t = 4096)]
     in_flight: usize,
@@ -91,6 +95,12 @@ fn main() -> Result<(), String> {
                     let new = NewEvent {
                         event,
                         receiver_urls: args.receiver.clone(),
+                        order_keys: match args.order_keys {
+                            0 => Default::default(),
+                            keys => (args.receiver.iter())
+                                .map(|url| (url.clone(), (seq % keys).to_string()))
+                                .collect(),
+                        },
                     };
                     // Bounded retries: a full queue is momentary, anything else is fatal.
                     let mut tries = 0;

@@ -4,7 +4,11 @@
 
 use crate::config::ReceiverSpec;
 use crate::delivery::DispatchHandle;
-use crate::store::{IngestOutcome, NewEvent, Store, StoreError, StoredEvent};
+use crate::store::{IngestOutcome, NewEvent, OrderKeys, Store, StoreError, StoredEvent};
+
+mod order_keys;
+
+pub use order_keys::{order_keys, KeySource};
 
 /// What to do when the store's write queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,22 +41,26 @@ pub fn receiver_urls<'a>(
 }
 
 /// Stores `draft` with one pending delivery per URL and hands the deliveries to the dispatcher,
-/// which counts them in `hookgate_pending_deliveries`.
+/// which counts them in `hookgate_pending_deliveries`. A delivery with an order key (see
+/// `order_keys`) is left to the store, which starts it only in its turn.
 pub async fn accept(
     store: &Store,
     dispatch: &DispatchHandle,
     draft: StoredEvent,
     receiver_urls: Vec<String>,
+    order_keys: OrderKeys,
     when_busy: WhenBusy,
 ) -> Result<Acceptance, StoreError> {
     let new = NewEvent {
         event: draft,
         receiver_urls,
+        order_keys,
     };
     // The commit and the hand-over (which counts the deliveries as pending) run in a task of
     // their own: a caller that hangs up drops this future, but never a committed event's count.
     let (store, dispatch) = (store.clone(), dispatch.clone());
     let committed = tokio::spawn(async move {
+        let ordered: Vec<String> = new.order_keys.keys().cloned().collect();
         let outcome = match when_busy {
             WhenBusy::Refuse => store.ingest(new).await?,
             WhenBusy::Wait => store.ingest_internal(new).await?,
@@ -60,7 +68,11 @@ pub async fn accept(
         Ok::<_, StoreError>(match outcome {
             IngestOutcome::Accepted { event, deliveries } => {
                 let count = deliveries.len();
-                dispatch.submit_fresh(&event, deliveries);
+                let (in_turn, fresh): (Vec<_>, Vec<_>) = deliveries
+                    .into_iter()
+                    .partition(|(_, url)| ordered.contains(url));
+                dispatch.submit_fresh(&event, fresh);
+                dispatch.submit_ordered(in_turn.len());
                 Acceptance::Stored {
                     event_id: event.id.clone(),
                     deliveries: count,

@@ -61,6 +61,10 @@ pub struct ReceiverDoc {
     pub forward_headers: Vec<String>,
     /// A duration like "10s".
     pub timeout: Option<String>,
+    /// "*" or a locator. Left out when absent, so that fingerprints made before it existed
+    /// still match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_by: Option<String>,
 }
 
 /// OAuth 2.0 client credentials for a receiver (the client secret is a secret).
@@ -90,6 +94,7 @@ impl ReceiverDoc {
             rate_limit: None,
             forward_headers: Vec::new(),
             timeout: None,
+            order_by: None,
         }
     }
 }
@@ -174,6 +179,7 @@ impl From<&ReceiverSpec> for ReceiverDoc {
                 .map(|h| h.as_str().to_string())
                 .collect(),
             timeout: r.timeout.map(|t| humantime::format_duration(t).to_string()),
+            order_by: r.order_by.as_ref().map(ToString::to_string),
         }
     }
 }

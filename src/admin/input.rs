@@ -283,6 +283,7 @@ impl Reader {
             rate_limit: self.rate_limit(r.rate_limit, &format!("{field}.rateLimit")),
             forward_headers: r.forward_headers.unwrap_or_default(),
             timeout: r.timeout,
+            order_by: r.order_by,
         }
     }
 

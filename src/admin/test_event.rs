@@ -122,6 +122,25 @@ fn synthesize(
     (Bytes::from(bytes), headers)
 }
 
+/// A test event takes its turn in ordered receivers' queues like any other event.
+fn test_order_keys(
+    spec: &ListenerSpec,
+    urls: &[String],
+    headers: &[(String, String)],
+    body: &[u8],
+) -> crate::store::OrderKeys {
+    let headers: http::HeaderMap = headers
+        .iter()
+        .filter_map(|(name, value)| Some((name.parse().ok()?, value.parse().ok()?)))
+        .collect();
+    let source = accept::KeySource {
+        headers: &headers,
+        query: None,
+        body,
+    };
+    accept::order_keys(spec.receivers.iter().map(|r| &**r), urls, &source)
+}
+
 /// Stores a synthetic event for listener `id` and hands its deliveries to the dispatcher.
 pub async fn send(app: &App, id: &str, body: Bytes) -> ApiResult {
     let snapshot = app.registry.snapshot();
@@ -135,6 +154,7 @@ pub async fn send(app: &App, id: &str, body: Bytes) -> ApiResult {
     // A test goes to every receiver that takes its type: it is sent on purpose, so the
     // listener's subscription does not filter it.
     let urls = accept::receiver_urls(spec.receivers.iter().map(|r| &**r), Some(&event_type));
+    let order_keys = test_order_keys(spec, &urls, &headers, &bytes);
     let draft = StoredEvent {
         event_type: Some(event_type),
         content_type: Some("application/json".into()),
@@ -142,8 +162,15 @@ pub async fn send(app: &App, id: &str, body: Bytes) -> ApiResult {
         body: bytes,
         ..StoredEvent::received_now(&spec.id, &spec.provider, &spec.account_id)
     };
-    let accepted =
-        accept::accept(&app.store, &app.dispatcher, draft, urls, WhenBusy::Refuse).await?;
+    let accepted = accept::accept(
+        &app.store,
+        &app.dispatcher,
+        draft,
+        urls,
+        order_keys,
+        WhenBusy::Refuse,
+    )
+    .await?;
     let (event_id, n) = match accepted {
         Acceptance::Stored {
             event_id,

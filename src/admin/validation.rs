@@ -159,6 +159,7 @@ impl Fields {
                 .collect(),
             oauth: r.oauth.as_ref().map(|o| self.oauth(&named("oauth"), o)),
             timeout: r.timeout.clone().map(|t| self.at(named("timeout"), t)),
+            order_by: r.order_by.clone().map(|o| self.at(named("orderBy"), o)),
         };
         self.at(field, raw)
     }

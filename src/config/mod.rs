@@ -3,6 +3,7 @@
 pub mod errors;
 pub mod locator;
 pub mod model;
+pub mod order;
 pub mod presets;
 pub mod raw;
 pub mod secret;
@@ -11,6 +12,7 @@ pub mod validate;
 pub use errors::{ConfigError, ConfigErrors};
 pub use locator::{Locator, LocatorError, Locators};
 pub use model::*;
+pub use order::OrderBy;
 pub use presets::ProviderSpec;
 pub use secret::{constant_time_eq, Secret};
 

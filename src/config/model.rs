@@ -165,6 +165,8 @@ pub struct ReceiverSpec {
     pub forward_headers: Vec<HeaderName>,
     pub oauth: Option<OAuthSpec>,
     pub timeout: Option<Duration>,
+    /// Deliveries with the same key are attempted one after another, in acceptance order.
+    pub order_by: Option<super::OrderBy>,
 }
 
 impl ReceiverSpec {

@@ -207,6 +207,8 @@ pub struct RawReceiver {
     pub forward_headers: Vec<Sp<String>>,
     pub oauth: Option<Sp<RawOAuth>>,
     pub timeout: Option<Sp<String>>,
+    /// `"*"` or a locator: deliveries with the same key go one after another.
+    pub order_by: Option<Sp<String>>,
 }
 
 #[derive(Debug, Deserialize)]

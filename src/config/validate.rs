@@ -3,6 +3,7 @@
 use super::errors::{Collector, Positions};
 use super::locator::Locators;
 use super::model::*;
+use super::order::OrderBy;
 use super::presets::{self, ProviderSpec};
 use super::raw::*;
 use super::secret::Secret;
@@ -554,6 +555,7 @@ impl<'a> Validator<'a> {
             .as_ref()
             .and_then(|t| self.parse_duration(t, &format!("{key}.timeout")));
         let rate_limit = self.rate_limit(&r.rate_limit, &format!("{key}.rate_limit"));
+        let order_by = self.order_by(r, key);
         let max_retry_count = r.max_retry_count.as_ref().map(|_| {
             let key = format!("{key}.max_retry_count");
             self.number(&r.max_retry_count, &key, 0, ranges::RETRY_COUNT) as u32
@@ -570,7 +572,21 @@ impl<'a> Validator<'a> {
             forward_headers,
             oauth,
             timeout,
+            order_by,
         })
+    }
+
+    /// A receiver's `order_by`: `"*"` or a locator.
+    fn order_by(&mut self, r: &RawReceiver, key: &str) -> Option<OrderBy> {
+        let v = r.order_by.as_ref()?;
+        match OrderBy::parse(v.get_ref()) {
+            Ok(order) => Some(order),
+            Err(e) => {
+                let message = format!("{e}, or \"*\" for one queue for the receiver");
+                self.errs.push(v.span(), format!("{key}.order_by"), message);
+                None
+            }
+        }
     }
 
     /// A receiver's OAuth settings; the token URL gets the receiver URL's checks, as hookgate
@@ -825,6 +841,7 @@ impl<'a> Validator<'a> {
                 forward_headers: Vec::new(),
                 oauth: None,
                 timeout: None,
+                order_by: None,
             };
             let spanned = Sp::new(s.span(), as_receiver);
             if let Some(receiver) = self.receiver(&spanned, &key, &delivery.allow_targets) {

@@ -12,7 +12,7 @@ use super::health::{HealthBook, Transition};
 use super::oauth::TokenCache;
 use super::report::{DeliveryObserver, DeliveryReport, ReceiverRef};
 use crate::http_util::loggable_url;
-use crate::listeners::{receiver_key, Registry};
+use crate::listeners::{receiver_key, Registry, Snapshot};
 use crate::metrics::Metrics;
 use crate::store::health::ReceiverHealth;
 use crate::store::{now_ms, DeliveryJob, DuePlan, NextStep, Store, StoreError, StoredEvent};
@@ -84,6 +84,16 @@ impl DispatchHandle {
                 self.wake.notify_one();
             }
         }
+    }
+
+    /// Counts just-committed deliveries of ordered receivers, which wait in the store for
+    /// their turn (the due query decides it), and has the store looked at.
+    pub fn submit_ordered(&self, count: usize) {
+        if count == 0 {
+            return;
+        }
+        self.metrics.pending_add(count as i64);
+        self.wake();
     }
 
     /// Something changed in the store (a retry was queued): look again.
@@ -438,7 +448,14 @@ async fn run_attempt(shared: &Arc<Shared>, job: &DeliveryJob) -> Option<i64> {
     );
     let next = record.next;
     // Recording may fail (disk full); the delivery then stays pending and is sent again later.
-    match shared.store.record_attempt(record).await {
+    let recorded = shared.store.record_attempt(record).await;
+    // Done for good, or gone with its deleted event: no longer pending.
+    let finished = matches!(recorded, Ok(false))
+        || (recorded.is_ok() && !matches!(next, NextStep::RetryAt(_)));
+    if finished {
+        release_successor(shared, &snapshot, job);
+    }
+    match recorded {
         Ok(true) => {}
         // The event was deleted while the attempt ran; the deletion took it off the gauge.
         Ok(false) => return None,
@@ -454,6 +471,17 @@ async fn run_attempt(shared: &Arc<Shared>, job: &DeliveryJob) -> Option<i64> {
             shared.metrics.pending_add(-1);
             None
         }
+    }
+}
+
+/// A delivery of an ordered receiver that is done (or gone) lets the next one with its key
+/// go: the store has it, so the dispatcher looks there now instead of at its next idle poll.
+fn release_successor(shared: &Shared, snapshot: &Snapshot, job: &DeliveryJob) {
+    let ordered = snapshot
+        .receiver(&job.listener_id, &job.receiver_url)
+        .is_some_and(|r| r.spec.order_by.is_some());
+    if ordered {
+        shared.handle.wake();
     }
 }
 

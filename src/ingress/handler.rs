@@ -128,6 +128,12 @@ async fn store(
         located.event_type.as_deref(),
     );
     let headers = &request.parts.headers;
+    let source = accept::KeySource {
+        headers,
+        query: request.parts.uri.query(),
+        body: &request.body,
+    };
+    let order_keys = accept::order_keys(spec.receivers.iter().map(|r| &**r), &urls, &source);
     let draft = StoredEvent {
         event_type: located.event_type,
         provider_event_id: located.provider_event_id,
@@ -141,7 +147,15 @@ async fn store(
         body: request.body,
         ..StoredEvent::received_now(&spec.id, &spec.provider, &spec.account_id)
     };
-    match accept::accept(&app.store, &app.dispatcher, draft, urls, WhenBusy::Refuse).await {
+    let accepted = accept::accept(
+        &app.store,
+        &app.dispatcher,
+        draft,
+        urls,
+        order_keys,
+        WhenBusy::Refuse,
+    );
+    match accepted.await {
         Ok(Acceptance::Stored {
             event_id,
             deliveries,

@@ -52,7 +52,13 @@ impl StoredEvent {
 pub struct NewEvent {
     pub event: StoredEvent,
     pub receiver_urls: Vec<String>,
+    /// The order key of the delivery to each ordered receiver (by URL) that has one: such a
+    /// delivery waits until every earlier pending one with the same receiver and key is done.
+    pub order_keys: OrderKeys,
 }
+
+/// Order keys by receiver URL (see `NewEvent::order_keys`).
+pub type OrderKeys = HashMap<String, String>;
 
 /// The answer to an ingest.
 #[derive(Debug, Clone)]

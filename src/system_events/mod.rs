@@ -45,7 +45,9 @@ pub async fn send(
     draft.event_type = Some(event_type.into());
     draft.content_type = Some("application/json".into());
     draft.body = Bytes::from(event.payload(&draft.id, draft.received_at).to_string());
-    match accept::accept(store, dispatch, draft, urls, WhenBusy::Wait).await {
+    // System webhooks have no `order_by`.
+    let order_keys = Default::default();
+    match accept::accept(store, dispatch, draft, urls, order_keys, WhenBusy::Wait).await {
         Ok(Acceptance::Stored { .. } | Acceptance::Duplicate { .. }) => {}
         Err(e) => tracing::error!(event_type, error = %e, "cannot store a system event"),
     }

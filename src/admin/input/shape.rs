@@ -123,6 +123,10 @@ pub struct ReceiverInput {
     /// A duration like "10s".
     #[schemars(extend("pattern" = "^[0-9]+(ms|s|m|h|d)$"))]
     pub timeout: Option<String>,
+    /// "*" (one queue for the receiver) or a locator (body:/pointer, header:Name,
+    /// query:name): deliveries with the same key go one after another, in acceptance order.
+    #[schemars(extend("pattern" = "^(\\*|(body:/|header:|query:).+)$"))]
+    pub order_by: Option<String>,
     #[serde(default)]
     #[schemars(with = "ReadOnly")]
     // Read-only: accepted so a client can send back what it got, and ignored.

@@ -114,6 +114,8 @@ pub struct ReceiverView {
     pub rate_limit: Option<RateLimitView>,
     pub forward_headers: Vec<String>,
     pub timeout: Option<String>,
+    /// "*" or a locator: deliveries with the same key go one after another.
+    pub order_by: Option<String>,
     /// Failing for `pause_after`: deliveries are held until resumed.
     pub paused: bool,
 }
@@ -166,6 +168,7 @@ impl ReceiverView {
             rate_limit: r.rate_limit.as_ref().map(RateLimitView::from),
             forward_headers: r.forward_headers.clone(),
             timeout: r.timeout.clone(),
+            order_by: r.order_by.clone(),
             paused,
         }
     }

@@ -215,25 +215,32 @@ async fn insert_deliveries(
     let mut event_seqs = Vec::new();
     let mut listeners = Vec::new();
     let mut urls = Vec::new();
+    let mut order_keys = Vec::new();
     for new in accepted {
         for url in &new.receiver_urls {
             event_seqs.push(seqs[&new.event.id]);
             listeners.push(new.event.listener_id.as_str());
             urls.push(url.as_str());
+            order_keys.push(new.order_keys.get(url).map(String::as_str));
         }
     }
     if urls.is_empty() {
         return Ok(HashMap::new());
     }
+    lock_order_keys(tx, &listeners, &urls, &order_keys).await?;
     let stmt = tx
         .prepare_cached(
-            "INSERT INTO deliveries (event_seq, listener_id, receiver_url, status, attempt_count, next_attempt_at)
-             SELECT s, l, u, 'pending', 0, $4 FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t(s, l, u)
+            "INSERT INTO deliveries (event_seq, listener_id, receiver_url, status, attempt_count, next_attempt_at, order_key)
+             SELECT s, l, u, 'pending', 0, $4, k
+             FROM unnest($1::bigint[], $2::text[], $3::text[], $5::text[]) AS t(s, l, u, k)
              RETURNING id, event_seq, receiver_url",
         )
         .await?;
     let mut rows: Vec<(i64, i64, String)> = tx
-        .query(&stmt, &[&event_seqs, &listeners, &urls, &now_ms()])
+        .query(
+            &stmt,
+            &[&event_seqs, &listeners, &urls, &now_ms(), &order_keys],
+        )
         .await?
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2)))
@@ -244,4 +251,44 @@ async fn insert_deliveries(
         ids.entry((seq, url)).or_default().push_back(id);
     }
     Ok(ids)
+}
+
+/// The first half of the keys of the order locks ("hk"; the liveness locks use "hg").
+const ORDER_LOCK_CLASS: i32 = 0x686b;
+
+/// Order keys share this many locks: a batch holds at most this many, however many keys it
+/// has, so it cannot fill the server's lock table. Two keys in one bucket only wait on each
+/// other, which is harmless.
+const ORDER_LOCK_BUCKETS: i32 = 64;
+
+/// Serializes the batches that add deliveries with the same (receiver, order key), whichever
+/// instance they run on, until they commit: delivery ids are handed out when a row is inserted,
+/// so without it a later batch could take a lower id than an earlier one that commits after
+/// it, and its delivery would wait for (or run beside) one accepted after it. Buckets are
+/// locked in ascending order so two batches never wait on each other.
+async fn lock_order_keys(
+    tx: &Transaction<'_>,
+    listeners: &[&str],
+    urls: &[&str],
+    order_keys: &[Option<&str>],
+) -> Result<(), Error> {
+    let keys: Vec<String> = order_keys
+        .iter()
+        .enumerate()
+        .filter_map(|(i, key)| Some(format!("{} {} {}", listeners[i], urls[i], (*key)?)))
+        .collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    // hashtext, not a Rust hash: instances of different builds must agree on the bucket.
+    let stmt = tx
+        .prepare_cached(
+            "SELECT count(pg_advisory_xact_lock($2, b)) FROM (
+                 SELECT DISTINCT hashtext(k) & ($3 - 1) AS b FROM unnest($1::text[]) AS t(k)
+                 ORDER BY b) s",
+        )
+        .await?;
+    tx.query_one(&stmt, &[&keys, &ORDER_LOCK_CLASS, &ORDER_LOCK_BUCKETS])
+        .await?;
+    Ok(())
 }

@@ -17,6 +17,15 @@ use tokio_postgres::{Error, Row};
 /// Receivers looked at by one deep pass at most.
 const DEEP_RECEIVERS: i64 = 2000;
 
+/// True for a delivery row `d` whose turn it is: unordered, or no earlier delivery with its
+/// receiver and order key is still pending (running anywhere, waiting for a retry or held).
+/// Written with OR so that it stays a per-row index probe under `LIMIT`, not an anti-join
+/// over every pending row.
+const IN_TURN: &str = "(d.order_key IS NULL OR NOT EXISTS (
+    SELECT 1 FROM deliveries p WHERE p.status = 'pending' AND p.order_key IS NOT NULL
+      AND p.listener_id = d.listener_id AND p.receiver_url = d.receiver_url
+      AND p.order_key = d.order_key AND p.id < d.id))";
+
 /// (delivery id, listener id, receiver url, attempts made, event seq)
 type DueRow = (i64, String, String, u32, i64);
 
@@ -44,6 +53,7 @@ impl PgStore {
         let sql = format!(
             "SELECT d.id, d.listener_id, d.receiver_url, d.attempt_count, d.event_seq
              FROM deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND {}
+               AND {IN_TURN}
              ORDER BY d.next_attempt_at LIMIT $2",
             lease_free("$1")
         );
@@ -100,6 +110,7 @@ impl PgStore {
             "UPDATE deliveries SET leased_by = $2, leased_until = $3 WHERE id IN (
                  SELECT d.id FROM deliveries d
                  WHERE d.id = ANY($1) AND d.status = 'pending' AND d.next_attempt_at <= $4 AND {}
+                   AND {IN_TURN}
                  FOR UPDATE SKIP LOCKED)
              RETURNING id",
             lease_free("$4")
@@ -228,7 +239,7 @@ async fn receiver_due(
     let sql = format!(
         "SELECT d.id, d.listener_id, d.receiver_url, d.attempt_count, d.event_seq FROM deliveries d
          WHERE d.status = 'pending' AND d.listener_id = $1 AND d.receiver_url = $2
-           AND d.next_attempt_at <= $3 AND {}
+           AND d.next_attempt_at <= $3 AND {} AND {IN_TURN}
          ORDER BY d.next_attempt_at LIMIT $4",
         lease_free("$3")
     );

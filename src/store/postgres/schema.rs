@@ -48,7 +48,7 @@ pub async fn migrate(client: &mut Object) -> Result<(), StoreError> {
 }
 
 /// Every migration in order; one, once applied, is never edited: a change is a new one.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2_ORDER];
 
 /// The data model of the SQLite store, plus what several instances need: a lease on each
 /// delivery, and de-duplication by a unique key that concurrent inserts wait on.
@@ -173,4 +173,12 @@ CREATE TABLE meta (
     key    TEXT PRIMARY KEY,
     value  TEXT NOT NULL
 );
+"#;
+
+/// Ordered receivers: a delivery with an order key waits for every earlier pending one with
+/// the same receiver and key; the index makes that check one seek.
+const V2_ORDER: &str = r#"
+ALTER TABLE deliveries ADD COLUMN order_key TEXT;
+CREATE INDEX deliveries_order ON deliveries(listener_id, receiver_url, order_key, id)
+    WHERE status = 'pending' AND order_key IS NOT NULL;
 "#;

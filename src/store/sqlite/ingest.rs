@@ -18,6 +18,7 @@ fn insert(conn: &Connection, new: NewEvent) -> rusqlite::Result<IngestOutcome> {
     let NewEvent {
         mut event,
         receiver_urls,
+        order_keys,
     } = new;
     if let Some(pid) = &event.provider_event_id {
         let seen: Option<(String, i64)> = conn
@@ -60,11 +61,12 @@ fn insert(conn: &Connection, new: NewEvent) -> rusqlite::Result<IngestOutcome> {
     let mut deliveries = Vec::with_capacity(receiver_urls.len());
     let now = now_ms();
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO deliveries (event_seq, listener_id, receiver_url, status, attempt_count, next_attempt_at)
-         VALUES (?1, ?2, ?3, 'pending', 0, ?4)",
+        "INSERT INTO deliveries (event_seq, listener_id, receiver_url, status, attempt_count, next_attempt_at, order_key)
+         VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?5)",
     )?;
     for url in receiver_urls {
-        stmt.execute(params![event.seq, event.listener_id, url, now])?;
+        let order_key = order_keys.get(&url);
+        stmt.execute(params![event.seq, event.listener_id, url, now, order_key])?;
         deliveries.push((conn.last_insert_rowid(), url));
     }
     Ok(IngestOutcome::Accepted {

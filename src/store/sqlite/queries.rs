@@ -65,15 +65,22 @@ impl SqliteStore {
 /// Receivers looked at by one deep pass at most.
 const DEEP_RECEIVERS: usize = 2000;
 
+/// True for a delivery row `d` whose turn it is: unordered, or no earlier delivery with its
+/// receiver and order key is still pending (running, waiting for a retry or held).
+pub(super) const IN_TURN: &str = "(d.order_key IS NULL OR NOT EXISTS (
+    SELECT 1 FROM deliveries p WHERE p.status = 'pending' AND p.order_key IS NOT NULL
+      AND p.listener_id = d.listener_id AND p.receiver_url = d.receiver_url
+      AND p.order_key = d.order_key AND p.id < d.id))";
+
 fn due(conn: &Connection, mut plan: DuePlan) -> rusqlite::Result<DueBatch> {
     // The partial index on next_attempt_at keeps this cheap however large the backlog. The
     // window covers the running rows plus some slack for receivers without room.
     let fetch = plan.limit + plan.running.len() + 64;
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT d.id, d.listener_id, d.receiver_url, d.attempt_count, d.event_seq
-         FROM deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
-         ORDER BY d.next_attempt_at LIMIT ?2",
-    )?;
+         FROM deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= ?1 AND {IN_TURN}
+         ORDER BY d.next_attempt_at LIMIT ?2"
+    ))?;
     let rows: Vec<DueRow> = stmt
         .query_map(params![plan.now_ms, fetch as i64], due_row)?
         .collect::<Result<_, _>>()?;
@@ -98,11 +105,12 @@ fn due(conn: &Connection, mut plan: DuePlan) -> rusqlite::Result<DueBatch> {
                 hidden.push((listener_id, receiver_url));
                 continue;
             }
-            let mut stmt = conn.prepare_cached(
-                "SELECT id, listener_id, receiver_url, attempt_count, event_seq FROM deliveries
-                 WHERE status = 'pending' AND listener_id = ?1 AND receiver_url = ?2 AND next_attempt_at <= ?3
-                 ORDER BY next_attempt_at LIMIT ?4",
-            )?;
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT d.id, d.listener_id, d.receiver_url, d.attempt_count, d.event_seq FROM deliveries d
+                 WHERE d.status = 'pending' AND d.listener_id = ?1 AND d.receiver_url = ?2
+                   AND d.next_attempt_at <= ?3 AND {IN_TURN}
+                 ORDER BY d.next_attempt_at LIMIT ?4"
+            ))?;
             // Running rows of this receiver come first in its order; read past them.
             let want = room.min(plan.limit - jobs.len()) + plan.running.len();
             let rows: Vec<DueRow> = stmt

@@ -28,6 +28,11 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     if !column_exists(&tx, "config_listeners", "data")? {
         tx.execute_batch("ALTER TABLE config_listeners ADD COLUMN data TEXT")?;
     }
+    // Stores made before ordered receivers: their deliveries have no key, so none waits.
+    if !column_exists(&tx, "deliveries", "order_key")? {
+        tx.execute_batch("ALTER TABLE deliveries ADD COLUMN order_key TEXT")?;
+    }
+    tx.execute_batch(ORDER_INDEX)?;
     if had_events && !had_counts {
         tx.execute(
             "INSERT INTO event_counts (listener_id, event_type, n)
@@ -56,6 +61,11 @@ fn table_exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
     .map(|n| n > 0)
 }
 
+/// Whether an earlier delivery with the same receiver and key is still pending: one seek.
+const ORDER_INDEX: &str = "CREATE INDEX IF NOT EXISTS deliveries_order
+    ON deliveries(listener_id, receiver_url, order_key, id)
+    WHERE status = 'pending' AND order_key IS NOT NULL;";
+
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS events (
     seq               INTEGER PRIMARY KEY,
@@ -83,7 +93,9 @@ CREATE TABLE IF NOT EXISTS deliveries (
     attempt_count     INTEGER NOT NULL DEFAULT 0,
     next_attempt_at   INTEGER,
     last_status_code  INTEGER,
-    last_error        TEXT
+    last_error        TEXT,
+    -- Set for a delivery to an ordered receiver: it waits for earlier pending ones with the key.
+    order_key         TEXT
 );
 CREATE INDEX IF NOT EXISTS deliveries_by_event ON deliveries(event_seq);
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(next_attempt_at) WHERE status = 'pending';

@@ -149,6 +149,7 @@ mod event_log {
                 body: Bytes::from_static(b"{}"),
             },
             receiver_urls: vec!["http://r/".into()],
+            order_keys: Default::default(),
         }
     }
 

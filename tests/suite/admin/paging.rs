@@ -41,6 +41,7 @@ fn event(i: usize) -> NewEvent {
             body: body.into(),
         },
         receiver_urls: vec!["http://127.0.0.1:9/big".into()],
+        order_keys: Default::default(),
     }
 }
 

@@ -37,6 +37,8 @@ struct State {
     seen: AtomicU64,
     fail_status: AtomicU64,
     delay_ms: AtomicU64,
+    /// Requests whose body contains the text are answered 500, this many more times.
+    fail_matching: Mutex<Vec<(String, u64)>>,
 }
 
 /// A recording receiver; dropping it stops it.
@@ -101,6 +103,15 @@ impl Receiver {
             .store(self.state.seen.load(Ordering::SeqCst) + n, Ordering::SeqCst);
     }
 
+    /// Answer 500 to the next `n` requests whose body contains `needle` (others are unaffected).
+    pub fn fail_matching(&self, needle: &str, n: u64) {
+        self.state
+            .fail_matching
+            .lock()
+            .unwrap()
+            .push((needle.to_string(), n));
+    }
+
     /// Wait this long before answering each request (a slow receiver).
     pub fn set_delay(&self, delay: std::time::Duration) {
         self.state
@@ -131,6 +142,19 @@ impl Drop for Receiver {
     }
 }
 
+/// True (and one fewer left) when the body matches a `fail_matching` rule with failures left.
+fn matching_failure(state: &State, body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(body);
+    let mut rules = state.fail_matching.lock().unwrap();
+    for (needle, left) in rules.iter_mut() {
+        if *left > 0 && text.contains(needle.as_str()) {
+            *left -= 1;
+            return true;
+        }
+    }
+    false
+}
+
 async fn answer(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let body = body
@@ -139,6 +163,7 @@ async fn answer(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
         .map(|c| c.to_bytes())
         .unwrap_or_default();
     let n = state.seen.fetch_add(1, Ordering::SeqCst);
+    let matched = matching_failure(state, &body);
     state.got.lock().unwrap().push(Received {
         path: parts.uri.path().to_string(),
         headers: parts.headers,
@@ -149,7 +174,7 @@ async fn answer(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
     if delay > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
     }
-    let status = if n < state.fail_first.load(Ordering::SeqCst) {
+    let status = if matched || n < state.fail_first.load(Ordering::SeqCst) {
         StatusCode::from_u16(state.fail_status.load(Ordering::SeqCst) as u16).unwrap()
     } else {
         StatusCode::OK

@@ -154,3 +154,29 @@ pub fn count(store_url: &str, sql: &str) -> i64 {
     .join()
     .unwrap()
 }
+
+/// Runs SQL statements on the database of a gateway's store URL, SQLite or PostgreSQL (to
+/// make a store look like one an older version left).
+pub fn execute(store_url: &str, sql: &str) {
+    if let Some(path) = store_url.strip_prefix("sqlite://") {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.execute_batch(sql).unwrap();
+        return;
+    }
+    let (url, sql) = (store_url.to_string(), sql.to_string());
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(connection);
+            client.batch_execute(&sql).await.unwrap();
+        })
+    })
+    .join()
+    .unwrap()
+}

@@ -4,5 +4,6 @@
 mod forwarding;
 mod limits;
 mod oauth;
+mod ordering;
 mod receivers;
 mod ssrf;

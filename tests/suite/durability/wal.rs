@@ -25,6 +25,7 @@ fn event(n: usize) -> NewEvent {
             body: Bytes::from(vec![b'x'; 2048]),
         },
         receiver_urls: vec!["http://127.0.0.1:9/".into()],
+        order_keys: Default::default(),
     }
 }
 
