@@ -74,6 +74,34 @@ impl HealthBook {
         }
     }
 
+    /// Takes in the pauses recorded in the store by every instance: a receiver paused there is
+    /// paused here, and one paused here but no longer there was resumed elsewhere (unless it
+    /// was paused here within `settle_ms` of `now_ms`, too recently for the store to show).
+    /// Returns the keys newly paused here.
+    pub fn sync_pauses(
+        &self,
+        stored: Vec<(String, ReceiverHealth)>,
+        now_ms: i64,
+        settle_ms: i64,
+    ) -> Vec<String> {
+        let stored: std::collections::HashMap<String, ReceiverHealth> = stored
+            .into_iter()
+            .filter(|(_, h)| h.paused_at.is_some())
+            .collect();
+        self.map.retain(|key, h| match h.paused_at {
+            Some(at) => stored.contains_key(key) || now_ms - at < settle_ms,
+            None => true,
+        });
+        let mut paused = Vec::new();
+        for (key, health) in stored {
+            if !self.is_paused(&key) {
+                self.map.insert(key.clone(), health);
+                paused.push(key);
+            }
+        }
+        paused
+    }
+
     /// Lifts a pause; the failure run starts again from the next failure. True if it was paused.
     pub fn resume(&self, key: &str) -> bool {
         self.map

@@ -28,7 +28,7 @@ verify_secret = "s3cret"
 "#;
 
 /// POSTs one GitHub delivery with id `delivery`, correctly signed.
-async fn send(gw_public: SocketAddr, delivery: &str) -> Answer {
+pub(crate) async fn send(gw_public: SocketAddr, delivery: &str) -> Answer {
     let body = format!(r#"{{"action":"opened","delivery":"{delivery}"}}"#);
     let now = hookgate::store::now_ms() / 1000;
     let signed = hookgate::signature::sign(
@@ -54,7 +54,11 @@ async fn send(gw_public: SocketAddr, delivery: &str) -> Answer {
 }
 
 /// Sends each delivery id to every address at once; returns (accepted, duplicate) per id.
-async fn send_at_once(addrs: &[SocketAddr], ids: &[String], copies: usize) -> Vec<(usize, usize)> {
+pub(crate) async fn send_at_once(
+    addrs: &[SocketAddr],
+    ids: &[String],
+    copies: usize,
+) -> Vec<(usize, usize)> {
     let mut counts = Vec::new();
     for id in ids {
         let mut sends = JoinSet::new();

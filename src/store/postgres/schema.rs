@@ -48,7 +48,7 @@ pub async fn migrate(client: &mut Object) -> Result<(), StoreError> {
 }
 
 /// Every migration in order; one, once applied, is never edited: a change is a new one.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The data model of the SQLite store, plus what several instances need: a lease on each
 /// delivery, and de-duplication by a unique key that concurrent inserts wait on.
@@ -172,5 +172,14 @@ CREATE TABLE receiver_health (
 CREATE TABLE meta (
     key    TEXT PRIMARY KEY,
     value  TEXT NOT NULL
+);
+"#;
+
+/// Which instances live: each writes `last_seen` (Unix ms) every second.
+const V2: &str = r#"
+CREATE TABLE instances (
+    id          BIGINT PRIMARY KEY,
+    started_at  BIGINT NOT NULL,
+    last_seen   BIGINT NOT NULL
 );
 "#;
