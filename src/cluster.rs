@@ -20,6 +20,7 @@ pub fn start(app: Arc<App>, stop: CancellationToken) -> tokio::task::JoinHandle<
     tokio::spawn(async move {
         let mut notices = app.store.notices();
         let shared = notices.is_some();
+        let mut instances = 1;
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -34,7 +35,14 @@ pub fn start(app: Arc<App>, stop: CancellationToken) -> tokio::task::JoinHandle<
                     }
                     Err(RecvError::Closed) => notices = None,
                 },
-                _ = tick.tick() => refresh(&app, shared).await,
+                _ = tick.tick() => {
+                    let live = refresh(&app, shared).await;
+                    if live < instances {
+                        // An instance is gone: its deliveries are free to take now.
+                        app.dispatcher.wake();
+                    }
+                    instances = live;
+                }
             }
         }
     })
@@ -66,15 +74,15 @@ async fn on_notice(app: &App, notice: ClusterNotice) {
     }
 }
 
-/// Takes in the live instances and, on a shared store, the receivers paused or resumed by
-/// other instances.
-async fn refresh(app: &App, shared: bool) {
+/// Takes in the live instances (returned) and, on a shared store, the receivers paused or
+/// resumed by other instances.
+async fn refresh(app: &App, shared: bool) -> usize {
     let instances = app.store.live_instances();
     app.metrics
         .cluster_set(instances, app.store.leases_taken_over());
     app.registry.set_instances(instances);
     if !shared {
-        return;
+        return instances;
     }
     match app.store.receiver_health_all().await {
         Ok(stored) => {
@@ -88,4 +96,5 @@ async fn refresh(app: &App, shared: bool) {
         }
         Err(e) => tracing::debug!(error = %e, "cannot read receiver pauses"),
     }
+    instances
 }

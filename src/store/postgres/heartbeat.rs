@@ -1,8 +1,10 @@
 //! The `instances` table: each instance writes its `last_seen` every second; those seen within
-//! the last few seconds are the live instances, among which receiver limits are shared.
+//! the last few seconds whose liveness lock is still held are the live instances, among which
+//! receiver limits are shared (a killed instance drops out at once, its lock gone with its
+//! connection; a hung one when it stops beating).
 
 use super::error::{pg_error, pool_error};
-use super::liveness::Guard;
+use super::liveness::{Guard, LOCK_CLASS};
 use crate::store::{now_ms, StoreError};
 use deadpool_postgres::Pool;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -48,15 +50,16 @@ pub fn start(pool: Pool, me: i64, live: Arc<AtomicUsize>) -> Guard {
 async fn beat(pool: &Pool, me: i64, tidy: bool) -> Result<usize, StoreError> {
     let client = pool.get().await.map_err(pool_error)?;
     let now = now_ms();
-    let stmt = client
-        .prepare_cached(
-            "WITH seen AS (
-                 INSERT INTO instances (id, started_at, last_seen) VALUES ($1, $2, $2)
-                 ON CONFLICT (id) DO UPDATE SET last_seen = EXCLUDED.last_seen)
-             SELECT count(*) FROM instances WHERE last_seen >= $3 AND id <> $1",
-        )
-        .await
-        .map_err(pg_error)?;
+    let sql = format!(
+        "WITH seen AS (
+             INSERT INTO instances (id, started_at, last_seen) VALUES ($1, $2, $2)
+             ON CONFLICT (id) DO UPDATE SET last_seen = EXCLUDED.last_seen)
+         SELECT count(*) FROM instances WHERE last_seen >= $3 AND id <> $1 AND id IN (
+             SELECT objid::bigint FROM pg_locks
+             WHERE locktype = 'advisory' AND classid = {LOCK_CLASS} AND objsubid = 2 AND granted
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+    );
+    let stmt = client.prepare_cached(&sql).await.map_err(pg_error)?;
     let others: i64 = client
         .query_one(&stmt, &[&me, &now, &(now - LIVE_WITHIN_MS)])
         .await

@@ -73,7 +73,10 @@ impl PgStore {
         let live = Arc::new(AtomicUsize::new(1));
         let heartbeat = heartbeat::start(pool.clone(), lease.by, live.clone());
         let (notices, _) = broadcast::channel(64);
-        let listening = notify::start(connect::config(url)?, lease.by, notices.clone());
+        let (listening, ready) = notify::start(connect::config(url)?, lease.by, notices.clone());
+        // Listening before the API listeners are read (after this returns) means no change
+        // falls between the two; a server slow to answer is not waited for long.
+        let _ = tokio::time::timeout(Duration::from_secs(2), ready).await;
         let (tx, rx) = mpsc::channel(settings.queue_capacity.max(1));
         let task = tokio::spawn(writer::run(pool.clone(), rx, lease));
         Ok(PgStore {

@@ -9,7 +9,7 @@ use super::PgStore;
 use crate::store::ClusterNotice;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_postgres::config::SslMode;
 use tokio_postgres::{AsyncMessage, Client, Config, Connection};
 use tokio_util::sync::CancellationToken;
@@ -42,15 +42,22 @@ impl PgStore {
 }
 
 /// Listens until the guard is dropped, passing what other instances announce to `notices`.
-pub fn start(config: Config, me: i64, notices: broadcast::Sender<ClusterNotice>) -> Guard {
+/// The receiver answers once the first session listens: a change made after that is heard.
+pub fn start(
+    config: Config,
+    me: i64,
+    notices: broadcast::Sender<ClusterNotice>,
+) -> (Guard, oneshot::Receiver<()>) {
     let stop = CancellationToken::new();
     let token = stop.clone();
+    let (ready_tx, ready) = oneshot::channel();
     tokio::spawn(async move {
         let mut first = true;
+        let mut ready = Some(ready_tx);
         loop {
             let ended = tokio::select! {
                 _ = token.cancelled() => return,
-                ended = listen(&config, me, &notices, first) => ended,
+                ended = listen(&config, me, &notices, first, &mut ready) => ended,
             };
             if let Err(e) = ended {
                 tracing::warn!(error = %e, "the listening connection to PostgreSQL is lost; connecting again");
@@ -62,7 +69,7 @@ pub fn start(config: Config, me: i64, notices: broadcast::Sender<ClusterNotice>)
             }
         }
     });
-    Guard(stop)
+    (Guard(stop), ready)
 }
 
 /// One listening session: returns when its connection ends.
@@ -71,11 +78,15 @@ async fn listen(
     me: i64,
     notices: &broadcast::Sender<ClusterNotice>,
     first: bool,
+    ready: &mut Option<oneshot::Sender<()>>,
 ) -> Result<(), tokio_postgres::Error> {
     let (client, mut messages) = connect_listening(config).await?;
     client
         .batch_execute(&format!("LISTEN {LISTENERS_CHANNEL}; LISTEN {DUE_CHANNEL}"))
         .await?;
+    if let Some(ready) = ready.take() {
+        let _ = ready.send(());
+    }
     if !first {
         // Changes made while nobody listened went unheard.
         let _ = notices.send(ClusterNotice::ListenersChanged);

@@ -1,7 +1,9 @@
 //! Deliveries across instances: the load is shared, nothing is lost when an instance is
-//! killed, and a lease that is renewed keeps a slow attempt from being made twice.
+//! killed, a lease that is renewed keeps a slow attempt from being made twice, and a receiver's
+//! pause holds on every instance.
 
 use super::{config, metric, start_instances, ClusterDb, Setup};
+use crate::common::admin::{call, listener_path, poll, ALL};
 use crate::common::{wait_until, Receiver};
 use crate::postgres::send;
 use std::collections::HashMap;
@@ -166,4 +168,74 @@ async fn a_slow_attempt_keeps_its_lease_and_is_not_made_twice() {
     for gw in &gws {
         assert_eq!(metric(gw, "hookgate_leases_expired_total").await, 0.0);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_paused_on_one_instance_is_paused_on_all_and_resumed_from_any() {
+    let Some(db) = ClusterDb::create() else {
+        return;
+    };
+    let (r1, r2, system) = (
+        Receiver::start().await,
+        Receiver::start().await,
+        Receiver::start().await,
+    );
+    let (u1, u2, us) = (r1.url("/r1"), r2.url("/r2"), system.url("/s"));
+    let setup = Setup {
+        lease: "5s",
+        receivers: [&u1, &u2],
+        system: &us,
+        delivery: "max_retry_count = 50\npause_after = \"300ms\"",
+    };
+    let gws = start_instances(2, &config(&db, &setup));
+    r1.fail_next(1_000, 500);
+    let first = smoobu_event(&gws[0]).await;
+    let sm = listener_path("sm");
+    let paused = |j: &serde_json::Value| j["receivers"][0]["paused"] == true;
+    assert!(
+        paused(&poll(gws[0].admin, &sm, paused).await),
+        "never paused"
+    );
+    // The other instance takes the pause from the store, and holds what it is sent.
+    assert!(
+        paused(&poll(gws[1].admin, &sm, paused).await),
+        "not paused on the other"
+    );
+    let tried = r1.count();
+    let second = smoobu_event(&gws[1]).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(r1.count(), tried, "a paused receiver got an attempt");
+    // Resumed through the other instance: everything it missed goes out.
+    r1.fail_next(0, 500);
+    let resumed = call(gws[1].admin, "POST", &format!("{sm}/resume"), ALL, "").await;
+    assert_eq!(resumed.json()["resumed"], serde_json::json!([u1]));
+    for id in [&first, &second] {
+        assert!(
+            wait_until(Duration::from_secs(10), || r1.webhook_ids().contains(id)).await,
+            "{id} not delivered after the resume"
+        );
+    }
+    let running = |j: &serde_json::Value| j["receivers"][0]["paused"] == false;
+    let seen = poll(gws[0].admin, &sm, running).await;
+    let seen = if running(&seen) {
+        seen
+    } else {
+        // A pause made here stays up to 5 s before the store's word lifts it.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        poll(gws[0].admin, &sm, running).await
+    };
+    assert!(running(&seen), "still paused on the first instance");
+}
+
+/// Posts a smoobu event to the file listener `sm`; its event id.
+async fn smoobu_event(gw: &crate::common::Gateway) -> String {
+    let answer = crate::common::post(
+        gw.public,
+        "/api/v1/listener/smoobu/smoobu-cfg",
+        &[],
+        r#"{"action":"newReservation"}"#,
+    )
+    .await;
+    assert_eq!(answer.json()["status"], "accepted", "{:?}", answer.body);
+    answer.event_id()
 }
