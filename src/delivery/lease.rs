@@ -6,7 +6,8 @@
 
 use crate::store::Store;
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 type Running = Mutex<HashSet<i64>>;
 
@@ -15,6 +16,8 @@ type Running = Mutex<HashSet<i64>>;
 #[derive(Clone)]
 pub struct LeaseKeeper {
     running: Arc<Running>,
+    /// Ends the renewals (and lets go of the store, so it can close) with the last handle.
+    _stop: Arc<DropGuard>,
 }
 
 /// Marks a delivery as being attempted until dropped.
@@ -36,10 +39,14 @@ impl LeaseKeeper {
     /// Starts renewing, if the store has leases.
     pub fn start(store: Store) -> LeaseKeeper {
         let running: Arc<Running> = Arc::default();
+        let stop = CancellationToken::new();
         if let Some(every) = store.lease_renewal() {
-            tokio::spawn(renew(store, Arc::downgrade(&running), every));
+            tokio::spawn(renew(store, running.clone(), every, stop.clone()));
         }
-        LeaseKeeper { running }
+        LeaseKeeper {
+            running,
+            _stop: Arc::new(stop.drop_guard()),
+        }
     }
 
     /// Marks `delivery_id` as being attempted until the answer is dropped.
@@ -56,19 +63,23 @@ impl LeaseKeeper {
 }
 
 /// Renews every running attempt's lease each `every`, until the keeper is gone.
-async fn renew(store: Store, running: Weak<Running>, every: std::time::Duration) {
+async fn renew(
+    store: Store,
+    running: Arc<Running>,
+    every: std::time::Duration,
+    stop: CancellationToken,
+) {
     loop {
-        tokio::time::sleep(every).await;
-        let Some(running) = running.upgrade() else {
-            return;
-        };
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
         let ids: Vec<i64> = running
             .lock()
             .expect("running attempts")
             .iter()
             .copied()
             .collect();
-        drop(running);
         if ids.is_empty() {
             continue;
         }
