@@ -1,3 +1,5 @@
+//! Unit tests of `lease`.
+
 use super::*;
 
 #[tokio::test]

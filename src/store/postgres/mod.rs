@@ -1,5 +1,7 @@
 //! The PostgreSQL backend: a pool of connections, one group-committing ingest writer task,
-//! deliveries claimed under a lease, and a session that tells other instances this one lives.
+//! deliveries claimed under a lease (renewed while attempted), a session that tells other
+//! instances this one lives, a heartbeat that counts the live ones, and a listening
+//! connection that hears what the others change.
 //!
 //! No PostgreSQL type reaches the `Backend` interface: every method takes plain model types and
 //! answers `StoreError`s, mapped in `error.rs`.
