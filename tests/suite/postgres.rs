@@ -109,14 +109,14 @@ async fn two_instances_on_one_database_accept_one_copy_of_an_event_sent_to_both(
 }
 
 /// A TCP relay to the PostgreSQL server that the test can cut and bring back on the same port.
-struct Relay {
-    addr: SocketAddr,
+pub(crate) struct Relay {
+    pub(crate) addr: SocketAddr,
     target: SocketAddr,
     tasks: Mutex<JoinSet<()>>,
 }
 
 impl Relay {
-    async fn start(target: SocketAddr) -> Arc<Relay> {
+    pub(crate) async fn start(target: SocketAddr) -> Arc<Relay> {
         let listener = listen().await;
         let relay = Arc::new(Relay {
             addr: listener.local_addr().unwrap(),
@@ -142,12 +142,12 @@ impl Relay {
     }
 
     /// Closes the port and every relayed connection: the database is gone.
-    fn cut(&self) {
+    pub(crate) fn cut(&self) {
         self.tasks.lock().unwrap().abort_all();
     }
 
     /// Listens on the same port again.
-    async fn restore(self: &Arc<Self>) {
+    pub(crate) async fn restore(self: &Arc<Self>) {
         let listener = tokio::net::TcpListener::bind(self.addr).await.unwrap();
         self.serve(listener);
     }

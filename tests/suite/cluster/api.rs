@@ -6,7 +6,7 @@
 use super::{config, metric, start_instances, ClusterDb, Setup};
 use crate::common::admin::{call, listener_id, listener_path, send, ALL};
 use crate::common::{post, wait_for, wait_until, Gateway, Receiver};
-use crate::postgres::send_at_once;
+use crate::postgres::{send_at_once, Relay};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -90,6 +90,63 @@ async fn an_api_listener_change_on_one_instance_routes_on_the_others_within_a_se
     .await;
     eprintln!("deleted on one instance, gone from the others after {took:?}");
     assert!(took < Duration::from_secs(1), "{took:?}");
+}
+
+/// Creates a smoobu listener for `account` through `gw`'s API.
+async fn create(gw: &Gateway, account: &str) {
+    let body = json!({"provider": "smoobu", "integrationAccountId": account,
+                      "receiverUrl": "http://127.0.0.1:9/api"});
+    let made = send(gw.admin, "POST", &listener_path(""), &body).await;
+    assert_eq!(made.status, 201, "{:?}", made.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_cut_off_from_the_database_hears_changes_again_once_it_is_back() {
+    let Some(db) = ClusterDb::create() else {
+        return;
+    };
+    let real = url::Url::parse(&db.url).unwrap();
+    let target = SocketAddr::new(
+        real.host_str().unwrap().parse().unwrap(),
+        real.port().unwrap_or(5432),
+    );
+    let relay = Relay::start(target).await;
+    let mut relayed = real.clone();
+    relayed.set_port(Some(relay.addr.port())).unwrap();
+    let text = config(
+        &db,
+        &Setup {
+            lease: "5s",
+            receivers: ["http://127.0.0.1:9/a", "http://127.0.0.1:9/b"],
+            system: "http://127.0.0.1:9/s",
+            delivery: "",
+        },
+    );
+    let direct = start_instances(1, &text).remove(0);
+    let cut_off = start_instances(1, &text.replace(&db.url, relayed.as_str())).remove(0);
+    relay.cut();
+    // Made while the second instance could not hear of it.
+    create(&direct, "while-cut-off").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    relay.restore().await;
+    let since = Instant::now();
+    assert!(
+        wait_for(Duration::from_secs(10), || async {
+            smoobu(cut_off.public, "while-cut-off").await == 200
+        })
+        .await,
+        "the change made while cut off never routed: {}",
+        cut_off.log_text()
+    );
+    eprintln!("routing {:?} after the database came back", since.elapsed());
+    // Listening again: the next change routes within a second.
+    create(&direct, "after").await;
+    let took = seen_everywhere(&[&cut_off], Instant::now(), |public| async move {
+        smoobu(public, "after").await == 200
+    })
+    .await;
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    relay.cut();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
