@@ -220,3 +220,19 @@ async fn three_instances_start_together_on_an_empty_database_and_see_each_other(
     }
     assert_eq!(db.count("SELECT count(*) FROM instances"), 3);
 }
+
+#[tokio::test]
+async fn an_instance_alone_counts_itself_on_either_store() {
+    // The suite's own store: SQLite, or a PostgreSQL database of this gateway's alone.
+    let gw = Gateway::start(
+        "[store]\nurl = \"{STORE}\"\n\n[[listener]]\nid = \"sm\"\nprovider = \"smoobu\"\naccount_id = \"a\"\n",
+    );
+    assert!(
+        wait_for(Duration::from_secs(3), || async {
+            metric(&gw, "hookgate_cluster_instances").await == 1.0
+        })
+        .await
+    );
+    let all = super::metrics(&gw).await;
+    assert_eq!(all.get("hookgate_leases_expired_total"), Some(&0.0));
+}
