@@ -843,6 +843,7 @@ fn section_ingest_postgres(ctx: &mut Ctx, server: &str, sqlite_rps: f64) -> Res<
     let pg = pg?;
     let after = psql_numbers(server, counters)?;
     let events = psql_numbers(&url, "SELECT count(*) FROM events")?[0].max(1.0);
+    let attempts = psql_numbers(&url, "SELECT count(*) FROM attempts")?[0];
     ctx.row(
         "ingest",
         "  the same on PostgreSQL (local server, fsync on)",
@@ -859,11 +860,13 @@ fn section_ingest_postgres(ctx: &mut Ctx, server: &str, sqlite_rps: f64) -> Res<
         Some(wal.round()),
         "bytes",
         None,
-        format!("{commits:.3} commits per event (group commit, attempts, claims)"),
+        format!(
+            "{commits:.3} commits per event; {attempts} of {events} deliveries attempted by the stop"
+        ),
     );
     ctx.detail(
         "ingest_postgres_server",
-        json!({"events": events, "wal_bytes": after[0] - before[0],
+        json!({"events": events, "attempts": attempts, "wal_bytes": after[0] - before[0],
                "commits": after[1] - before[1]}),
     );
     Ok(())
