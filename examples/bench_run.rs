@@ -831,10 +831,19 @@ fn section_ingest_postgres(ctx: &mut Ctx, server: &str, sqlite_rps: f64) -> Res<
         Some((base, _)) => format!("{base}/hookgate_bench"),
         None => return Err(format!("--postgres {server}: not a URL")),
     };
-    ctx.store_url = Some(url);
+    // What the server did for the run, read from its statistics before and after (the load
+    // is the only client of hookgate_bench; WAL is server-wide, so other databases' writes
+    // would count too).
+    let counters = "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn, xact_commit \
+                    FROM pg_stat_database WHERE datname = 'hookgate_bench'";
+    let before = psql_numbers(server, counters)?;
+    ctx.store_url = Some(url.clone());
     let pg = ctx.ingest("ingest-postgres", 1, None, true);
     ctx.store_url = None;
     let pg = pg?;
+    let after = psql_numbers(server, counters)?;
+    let events = psql_numbers(&url, "SELECT count(*) FROM events")?[0].max(1.0);
+    let attempts = psql_numbers(&url, "SELECT count(*) FROM attempts")?[0];
     ctx.row(
         "ingest",
         "  the same on PostgreSQL (local server, fsync on)",
@@ -843,7 +852,42 @@ fn section_ingest_postgres(ctx: &mut Ctx, server: &str, sqlite_rps: f64) -> Res<
         None,
         format!("{:.2} x SQLite in the same run", pg.rps / sqlite_rps),
     );
+    let wal = (after[0] - before[0]) / events;
+    let commits = (after[1] - before[1]) / events;
+    ctx.row(
+        "ingest",
+        "  PostgreSQL WAL per accepted event (delivered to one receiver)",
+        Some(wal.round()),
+        "bytes",
+        None,
+        format!(
+            "{commits:.3} commits per event; {attempts} of {events} deliveries attempted by the stop"
+        ),
+    );
+    ctx.detail(
+        "ingest_postgres_server",
+        json!({"events": events, "attempts": attempts, "wal_bytes": after[0] - before[0],
+               "commits": after[1] - before[1]}),
+    );
     Ok(())
+}
+
+/// The numbers of the one row `sql` answers, through psql.
+fn psql_numbers(url: &str, sql: &str) -> Res<Vec<f64>> {
+    let out = Command::new("psql")
+        .args([url, "-At", "-F", " ", "-c", sql])
+        .output()
+        .map_err(|e| format!("psql: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "psql: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(|n| n.parse().map_err(|e| format!("psql answered {n:?}: {e}")))
+        .collect()
 }
 
 fn section_e2e(ctx: &mut Ctx) -> Res<()> {

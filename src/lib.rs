@@ -14,6 +14,7 @@
 pub(crate) mod accept;
 pub(crate) mod admin;
 pub(crate) mod app;
+pub(crate) mod cluster;
 pub mod commands;
 pub mod config;
 mod connections;

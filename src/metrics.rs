@@ -61,6 +61,8 @@ pub struct Metrics {
     attempt_duration: Histogram,
     ingest_duration: Histogram,
     pending: Gauge,
+    cluster_instances: Gauge,
+    leases_expired: Counter,
     /// Read without locking on every request; replaced (under `grow`) when a new provider appears.
     by_provider: arc_swap::ArcSwap<HashMap<String, Arc<ProviderCounters>>>,
     grow: Mutex<()>,
@@ -83,6 +85,19 @@ impl Default for Metrics {
         let attempt_duration = Histogram::new(buckets());
         let ingest_duration = Histogram::new(buckets());
         let pending = Gauge::default();
+        let cluster_instances = Gauge::default();
+        cluster_instances.set(1);
+        let leases_expired = Counter::default();
+        registry.register(
+            "hookgate_cluster_instances",
+            "Live instances seen on the store, this one included",
+            cluster_instances.clone(),
+        );
+        registry.register(
+            "hookgate_leases_expired",
+            "Deliveries this instance took over after another instance's lease ran out",
+            leases_expired.clone(),
+        );
         registry.register(
             "hookgate_requests",
             "Listener requests by provider and status code",
@@ -121,6 +136,8 @@ impl Default for Metrics {
             attempt_duration,
             ingest_duration,
             pending,
+            cluster_instances,
+            leases_expired,
             by_provider: Default::default(),
             grow: Mutex::new(()),
         }
@@ -214,6 +231,16 @@ impl Metrics {
 
     pub fn pending_set(&self, n: i64) {
         self.pending.set(n);
+    }
+
+    /// What the store says of the other instances: how many live (this one included) and how
+    /// many deliveries this one took over from expired leases so far.
+    pub fn cluster_set(&self, instances: usize, leases_taken_over: u64) {
+        self.cluster_instances.set(instances as i64);
+        let counted = self.leases_expired.get();
+        if leases_taken_over > counted {
+            self.leases_expired.inc_by(leases_taken_over - counted);
+        }
     }
 
     /// The Prometheus text exposition.

@@ -100,6 +100,7 @@ async fn serve(
         core.app.registry.clone(),
         core.delivery_stop.clone(),
     ));
+    let cluster_task = crate::cluster::start(core.app.clone(), core.delivery_stop.clone());
     let sockets = Sockets::bind(&server_cfg).await?;
     tracing::info!(
         public = %sockets.public.local_addr()?,
@@ -118,7 +119,7 @@ async fn serve(
     let servers = Servers::start(sockets, &core.app, limits, bookkeeping);
     wait_for_stop(&core.app, &path, &overrides, signals, seen).await;
     servers.stop().await;
-    core.stop(retention_task).await
+    core.stop(retention_task, cluster_task).await
 }
 
 /// The store, the live configuration and the delivery dispatcher.
@@ -181,11 +182,16 @@ impl Core {
     }
 
     /// Lets running deliveries finish (within the grace period), then closes the store.
-    async fn stop(self, retention_task: JoinHandle<()>) -> anyhow::Result<()> {
+    async fn stop(
+        self,
+        retention_task: JoinHandle<()>,
+        cluster_task: JoinHandle<()>,
+    ) -> anyhow::Result<()> {
         tracing::info!("stopping: letting running deliveries finish");
         self.delivery_stop.cancel();
         self.dispatcher.stop(GRACE).await;
         let _ = retention_task.await;
+        let _ = cluster_task.await;
         drop(self.app);
         let store = self.store;
         tokio::task::spawn_blocking(move || store.close()).await?;

@@ -9,6 +9,7 @@ use super::attempt::{self, RetryPolicy};
 use super::client::HttpClient;
 use super::contained::contained;
 use super::health::{HealthBook, Transition};
+use super::lease::{self, LeaseKeeper};
 use super::oauth::TokenCache;
 use super::report::{DeliveryObserver, DeliveryReport, ReceiverRef};
 use crate::http_util::loggable_url;
@@ -45,6 +46,8 @@ pub struct DispatchHandle {
     pub health: Arc<HealthBook>,
     /// Counts what is handed over as pending, whoever hands it over (ingest, tests, system events).
     metrics: Arc<Metrics>,
+    /// Where fresh deliveries without room here are left for other instances.
+    store: Store,
 }
 
 impl DispatchHandle {
@@ -71,6 +74,7 @@ impl DispatchHandle {
     /// Hands over just-committed deliveries; if the queue is full they stay in the store for later.
     pub fn submit_fresh(&self, event: &Arc<StoredEvent>, deliveries: Vec<(i64, String)>) {
         self.metrics.pending_add(deliveries.len() as i64);
+        let mut left = Vec::new();
         for (delivery_id, receiver_url) in deliveries {
             let job = DeliveryJob {
                 delivery_id,
@@ -79,10 +83,14 @@ impl DispatchHandle {
                 attempt_count: 0,
                 event: event.clone(),
             };
-            if self.fresh.try_send(job).is_err() {
+            if let Err(e) = self.fresh.try_send(job) {
+                left.push(e.into_inner().delivery_id);
                 self.overflow.store(true, Ordering::Release);
                 self.wake.notify_one();
             }
+        }
+        if !left.is_empty() && self.store.lease_renewal().is_some() {
+            lease::hand_over(&self.store, left);
         }
     }
 
@@ -154,6 +162,8 @@ struct Shared {
     handle: DispatchHandle,
     /// Told when a delivery fails for good and when a receiver recovers or is paused.
     observer: Arc<dyn DeliveryObserver>,
+    /// Renews the leases of running attempts.
+    leases: LeaseKeeper,
 }
 
 /// Starts the dispatcher; it stops taking new work when `shutdown` fires.
@@ -173,18 +183,20 @@ pub fn start(
         overflow: Arc::new(AtomicBool::new(true)),
         health: Arc::new(HealthBook::load(health)),
         metrics: metrics.clone(),
+        store: store.clone(),
     };
     let tracker = TaskTracker::new();
     let (done_tx, done_rx) = mpsc::unbounded_channel();
     let state = Loop {
         shared: Arc::new(Shared {
-            store,
+            store: store.clone(),
             registry,
             metrics,
             client,
             oauth: TokenCache::default(),
             handle: handle.clone(),
             observer,
+            leases: LeaseKeeper::start(store),
         }),
         handle: handle.clone(),
         fresh_rx,
@@ -264,9 +276,12 @@ impl Loop {
         }
     }
 
+    /// Attempts at once in all, and per receiver: `receiver_concurrency` holds for all the
+    /// instances on the store, each taking an equal share.
     fn limits(&self) -> (usize, usize) {
         let d = &self.shared.registry.load().config.delivery;
-        (d.concurrency, d.receiver_concurrency)
+        let instances = self.shared.store.live_instances();
+        (d.concurrency, d.receiver_concurrency.div_ceil(instances))
     }
 
     fn free_slots(&self) -> usize {
@@ -313,6 +328,7 @@ impl Loop {
                     retry_at: Some(now_ms() + 5000),
                 }),
             };
+            let _lease = shared.leases.hold(job.delivery_id);
             let retry_at = run_attempt(&shared, &job).await;
             if let Some(done) = report.done.as_mut() {
                 done.retry_at = retry_at;

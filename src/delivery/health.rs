@@ -18,6 +18,9 @@ pub enum Transition {
 #[derive(Default)]
 pub struct HealthBook {
     map: DashMap<String, ReceiverHealth>,
+    /// Paused receivers whose pause has been seen in the store (several instances on one
+    /// store): gone from there, it was lifted by another instance.
+    stored_pauses: dashmap::DashSet<String>,
 }
 
 impl HealthBook {
@@ -25,6 +28,7 @@ impl HealthBook {
     pub fn load(entries: Vec<(String, ReceiverHealth)>) -> HealthBook {
         HealthBook {
             map: entries.into_iter().collect(),
+            stored_pauses: Default::default(),
         }
     }
 
@@ -74,8 +78,42 @@ impl HealthBook {
         }
     }
 
+    /// Takes in the pauses recorded in the store by every instance: a receiver paused there is
+    /// paused here, and one paused here but no longer there was resumed elsewhere (unless this
+    /// instance paused it within `settle_ms` of `now_ms` and the store never showed it yet).
+    /// Returns the keys newly paused here.
+    pub fn sync_pauses(
+        &self,
+        stored: Vec<(String, ReceiverHealth)>,
+        now_ms: i64,
+        settle_ms: i64,
+    ) -> Vec<String> {
+        let stored: std::collections::HashMap<String, ReceiverHealth> = stored
+            .into_iter()
+            .filter(|(_, h)| h.paused_at.is_some())
+            .collect();
+        self.map.retain(|key, h| match h.paused_at {
+            Some(at) => {
+                stored.contains_key(key)
+                    || (!self.stored_pauses.contains(key) && now_ms - at < settle_ms)
+            }
+            None => true,
+        });
+        self.stored_pauses.retain(|key| stored.contains_key(key));
+        let mut paused = Vec::new();
+        for (key, health) in stored {
+            self.stored_pauses.insert(key.clone());
+            if !self.is_paused(&key) {
+                self.map.insert(key.clone(), health);
+                paused.push(key);
+            }
+        }
+        paused
+    }
+
     /// Lifts a pause; the failure run starts again from the next failure. True if it was paused.
     pub fn resume(&self, key: &str) -> bool {
+        self.stored_pauses.remove(key);
         self.map
             .remove(key)
             .is_some_and(|(_, h)| h.paused_at.is_some())
@@ -116,5 +154,27 @@ mod tests {
             })
         );
         assert_eq!(book.on_result("r", true, 9_000, 5_000), None);
+    }
+
+    #[test]
+    fn pauses_follow_the_store_but_a_fresh_local_one_waits_for_it() {
+        let book = HealthBook::default();
+        let paused = |at| ReceiverHealth {
+            failing_since: Some(0),
+            paused_at: Some(at),
+        };
+        // Paused by another instance: paused here too.
+        let new = book.sync_pauses(vec![("a".into(), paused(1_000))], 2_000, 5_000);
+        assert_eq!(new, vec!["a".to_string()]);
+        assert!(book.is_paused("a"));
+        // Paused here just now, not yet in the store: kept. Gone from the store: resumed.
+        book.on_result("b", false, 1_000, 100);
+        book.on_result("b", false, 2_000, 100);
+        assert!(book.is_paused("b"));
+        assert!(book.sync_pauses(Vec::new(), 3_000, 5_000).is_empty());
+        assert!(!book.is_paused("a"), "resumed elsewhere, still paused here");
+        assert!(book.is_paused("b"), "a fresh pause was lifted");
+        book.sync_pauses(Vec::new(), 9_000, 5_000);
+        assert!(!book.is_paused("b"));
     }
 }

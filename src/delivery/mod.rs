@@ -5,6 +5,7 @@ pub mod client;
 mod contained;
 mod dispatcher;
 pub mod health;
+pub mod lease;
 pub mod oauth;
 pub mod outcome;
 pub mod report;

@@ -187,3 +187,14 @@ pub async fn record_file_listeners(app: &App) -> Result<(), StoreError> {
     let _edit = app.registry.edits.lock().await;
     catalog::sync_config(app).await
 }
+
+/// Builds the API listeners again from the store, under the running file: another instance
+/// created, changed or deleted one. Returns how many are in service.
+pub async fn reload_api_listeners(app: &App) -> Result<usize, StoreError> {
+    let _edit = app.registry.edits.lock().await;
+    let config = app.registry.load().config.clone();
+    let api = catalog::api_listener_specs(&app.store, &config).await?;
+    let n = api.len();
+    app.registry.replace_api(api);
+    Ok(n)
+}

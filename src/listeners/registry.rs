@@ -84,6 +84,8 @@ pub struct Registry {
     /// Serializes changes (API edits, reloads, recording load times): their clash checks and
     /// store writes must not interleave. Taken only by `listeners::edits`.
     pub(super) edits: tokio::sync::Mutex<()>,
+    /// Live instances sharing the store: each takes an equal share of a receiver's rate limit.
+    instances: std::sync::atomic::AtomicUsize,
 }
 
 struct Inputs {
@@ -97,12 +99,13 @@ impl Registry {
     pub fn new(config: Config, api: Vec<Arc<ListenerSpec>>) -> Registry {
         let limiters = DashMap::new();
         let config = Arc::new(config);
-        let snapshot = build(config.clone(), &api, &limiters);
+        let snapshot = build(config.clone(), &api, &limiters, 1);
         Registry {
             current: ArcSwap::from_pointee(snapshot),
             limiters,
             inputs: Mutex::new(Inputs { config, api }),
             edits: tokio::sync::Mutex::new(()),
+            instances: std::sync::atomic::AtomicUsize::new(1),
         }
     }
 
@@ -127,6 +130,13 @@ impl Registry {
         self.rebuild(&inputs);
     }
 
+    /// Replaces every API-made listener (another instance changed them), keeping the file's.
+    pub fn replace_api(&self, api: Vec<Arc<ListenerSpec>>) {
+        let mut inputs = self.inputs.lock().expect("registry inputs");
+        inputs.api = api;
+        self.rebuild(&inputs);
+    }
+
     /// Adds an API-made listener, or replaces the one with its id.
     pub fn upsert_api_listener(&self, spec: Arc<ListenerSpec>) {
         let mut inputs = self.inputs.lock().expect("registry inputs");
@@ -144,8 +154,24 @@ impl Registry {
         self.rebuild(&inputs);
     }
 
+    /// Sets how many instances share the store (and so each receiver's rate limit); the
+    /// receivers' limiters are made again when it changes.
+    pub fn set_instances(&self, n: usize) {
+        let n = n.max(1);
+        let inputs = self.inputs.lock().expect("registry inputs");
+        if self.instances.swap(n, std::sync::atomic::Ordering::Relaxed) != n {
+            self.rebuild(&inputs);
+        }
+    }
+
     fn rebuild(&self, inputs: &Inputs) {
-        let snapshot = build(inputs.config.clone(), &inputs.api, &self.limiters);
+        let instances = self.instances.load(std::sync::atomic::Ordering::Relaxed);
+        let snapshot = build(
+            inputs.config.clone(),
+            &inputs.api,
+            &self.limiters,
+            instances,
+        );
         self.current.store(Arc::new(snapshot));
     }
 }
@@ -181,6 +207,7 @@ fn build(
     config: Arc<Config>,
     api: &[Arc<ListenerSpec>],
     limiters: &DashMap<String, (RateLimit, Arc<DefaultDirectRateLimiter>)>,
+    instances: usize,
 ) -> Snapshot {
     let mut snapshot = Snapshot {
         config: config.clone(),
@@ -193,7 +220,7 @@ fn build(
     let mut pairs: HashSet<(&str, &str)> = HashSet::new();
     for spec in &config.listeners {
         pairs.insert((&spec.provider, &spec.account_id));
-        add(&mut snapshot, spec, limiters);
+        add(&mut snapshot, spec, limiters, instances);
     }
     for spec in api {
         // The management API refuses clashes, but a reload can bring a file listener that takes
@@ -208,7 +235,7 @@ fn build(
             continue;
         }
         pairs.insert((&spec.provider, &spec.account_id));
-        if add(&mut snapshot, spec, limiters) {
+        if add(&mut snapshot, spec, limiters, instances) {
             snapshot.api_ids.insert(spec.id.clone());
         }
     }
@@ -230,6 +257,7 @@ fn add(
     snapshot: &mut Snapshot,
     spec: &Arc<ListenerSpec>,
     limiters: &DashMap<String, (RateLimit, Arc<DefaultDirectRateLimiter>)>,
+    instances: usize,
 ) -> bool {
     let Some(provider) = snapshot.config.providers.get(&spec.provider).cloned() else {
         return false;
@@ -245,7 +273,8 @@ fn add(
     });
     for r in &spec.receivers {
         let key = receiver_key(&spec.id, r.url.as_str());
-        let rl = limiter(limiters, || format!("receiver {key}"), r.rate_limit);
+        let share = r.rate_limit.map(|l| share_of(l, instances));
+        let rl = limiter(limiters, || format!("receiver {key}"), share);
         snapshot.receivers.insert(
             key,
             Arc::new(ReceiverRuntime {
@@ -262,6 +291,16 @@ fn add(
     }
     snapshot.by_id.insert(spec.id.clone(), runtime);
     true
+}
+
+/// One instance's share of a receiver's rate limit: a listener's inbound limit holds per
+/// instance, a receiver's for all instances together.
+fn share_of(limit: RateLimit, instances: usize) -> RateLimit {
+    let n = u32::try_from(instances.max(1)).unwrap_or(u32::MAX);
+    RateLimit {
+        per_second: limit.per_second.div_ceil(n),
+        burst: limit.burst.div_ceil(n),
+    }
 }
 
 #[cfg(test)]

@@ -10,10 +10,12 @@ use super::listeners::{
     ApiListenerRow, ConfigListenerRow, ConfigSync, ListenerTimes, ListenerWrite,
 };
 use super::views::{EventFilter, EventView, Requeued};
-use super::{AttemptRecord, DueBatch, DuePlan, IngestOutcome, NewEvent, StoreError};
+use super::{AttemptRecord, ClusterNotice, DueBatch, DuePlan, IngestOutcome, NewEvent, StoreError};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
+use tokio::sync::broadcast;
 
 /// What a backend method answers with.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -148,6 +150,41 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Pages in the database and pages free in it; (0, 0) when the backend has no such notion.
     fn page_counts(&self) -> StoreFuture<'_, (i64, i64)>;
+
+    // ---- several instances on one store ----
+    // A backend only one instance may use (SQLite) keeps the answers of a lone instance.
+
+    /// How often the leases of running attempts must be renewed; `None` without leases.
+    fn lease_renewal(&self) -> Option<Duration> {
+        None
+    }
+
+    /// Extends this instance's leases on deliveries it is still attempting; how many.
+    fn renew_leases(&self, _ids: Vec<i64>) -> StoreFuture<'_, usize> {
+        Box::pin(async { Ok(0) })
+    }
+
+    /// Leaves just-committed deliveries this instance has no room for to any instance, and
+    /// wakes the others.
+    fn hand_over(&self, _ids: Vec<i64>) -> StoreFuture<'_, ()> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Live instances on this store, this one included.
+    fn live_instances(&self) -> usize {
+        1
+    }
+
+    /// Deliveries this instance took over after another instance's lease ran out or that
+    /// instance died.
+    fn leases_taken_over(&self) -> u64 {
+        0
+    }
+
+    /// What other instances announce; `None` when no other instance can share the store.
+    fn notices(&self) -> Option<broadcast::Receiver<ClusterNotice>> {
+        None
+    }
 
     // ---- lifecycle ----
 

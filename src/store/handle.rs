@@ -9,10 +9,12 @@ use super::postgres::{PgSettings, PgStore};
 use super::sqlite::SqliteStore;
 use super::url::{StoreUrl, StoreUrlError};
 use super::views::{EventFilter, EventView, Requeued};
-use super::{AttemptRecord, DueBatch, DuePlan, IngestOutcome, NewEvent, StoreError};
+use super::{AttemptRecord, ClusterNotice, DueBatch, DuePlan, IngestOutcome, NewEvent, StoreError};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast;
 
 /// A cheap, cloneable handle to the store.
 #[derive(Clone)]
@@ -251,5 +253,36 @@ impl Store {
     /// Pages in the file and pages free in it.
     pub async fn page_counts(&self) -> Result<(i64, i64), StoreError> {
         self.backend.page_counts().await
+    }
+
+    /// How often the leases of running attempts must be renewed; `None` when the store has no
+    /// leases (SQLite: one instance alone).
+    pub fn lease_renewal(&self) -> Option<Duration> {
+        self.backend.lease_renewal()
+    }
+
+    /// Extends this instance's leases on deliveries it is still attempting; how many.
+    pub async fn renew_leases(&self, ids: Vec<i64>) -> Result<usize, StoreError> {
+        self.backend.renew_leases(ids).await
+    }
+
+    /// Leaves just-committed deliveries this instance has no room for to any instance.
+    pub async fn hand_over(&self, ids: Vec<i64>) -> Result<(), StoreError> {
+        self.backend.hand_over(ids).await
+    }
+
+    /// Live instances on this store, this one included (1 on SQLite).
+    pub fn live_instances(&self) -> usize {
+        self.backend.live_instances().max(1)
+    }
+
+    /// Deliveries this instance took over after another's lease ran out or it died.
+    pub fn leases_taken_over(&self) -> u64 {
+        self.backend.leases_taken_over()
+    }
+
+    /// What other instances announce; `None` when no other instance can share the store.
+    pub fn notices(&self) -> Option<broadcast::Receiver<ClusterNotice>> {
+        self.backend.notices()
     }
 }

@@ -9,6 +9,7 @@
 //! backend shares; nothing here names a database type, so callers never see which one runs.
 
 mod backend;
+mod cluster;
 mod error;
 mod handle;
 pub mod health;
@@ -20,6 +21,7 @@ mod url;
 mod views;
 
 pub use backend::{Backend, CloseWait, StoreFuture};
+pub use cluster::ClusterNotice;
 pub use error::StoreError;
 pub use handle::{ConnectError, Store};
 pub use listeners::{ApiListenerRow, ConfigListenerRow, ConfigSync, ListenerTimes, ListenerWrite};

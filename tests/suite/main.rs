@@ -5,6 +5,7 @@ mod common;
 
 mod admin;
 mod cli;
+mod cluster;
 mod config;
 mod delivery;
 mod durability;

@@ -28,7 +28,7 @@ verify_secret = "s3cret"
 "#;
 
 /// POSTs one GitHub delivery with id `delivery`, correctly signed.
-async fn send(gw_public: SocketAddr, delivery: &str) -> Answer {
+pub(crate) async fn send(gw_public: SocketAddr, delivery: &str) -> Answer {
     let body = format!(r#"{{"action":"opened","delivery":"{delivery}"}}"#);
     let now = hookgate::store::now_ms() / 1000;
     let signed = hookgate::signature::sign(
@@ -54,7 +54,11 @@ async fn send(gw_public: SocketAddr, delivery: &str) -> Answer {
 }
 
 /// Sends each delivery id to every address at once; returns (accepted, duplicate) per id.
-async fn send_at_once(addrs: &[SocketAddr], ids: &[String], copies: usize) -> Vec<(usize, usize)> {
+pub(crate) async fn send_at_once(
+    addrs: &[SocketAddr],
+    ids: &[String],
+    copies: usize,
+) -> Vec<(usize, usize)> {
     let mut counts = Vec::new();
     for id in ids {
         let mut sends = JoinSet::new();
@@ -105,14 +109,14 @@ async fn two_instances_on_one_database_accept_one_copy_of_an_event_sent_to_both(
 }
 
 /// A TCP relay to the PostgreSQL server that the test can cut and bring back on the same port.
-struct Relay {
-    addr: SocketAddr,
+pub(crate) struct Relay {
+    pub(crate) addr: SocketAddr,
     target: SocketAddr,
     tasks: Mutex<JoinSet<()>>,
 }
 
 impl Relay {
-    async fn start(target: SocketAddr) -> Arc<Relay> {
+    pub(crate) async fn start(target: SocketAddr) -> Arc<Relay> {
         let listener = listen().await;
         let relay = Arc::new(Relay {
             addr: listener.local_addr().unwrap(),
@@ -138,12 +142,12 @@ impl Relay {
     }
 
     /// Closes the port and every relayed connection: the database is gone.
-    fn cut(&self) {
+    pub(crate) fn cut(&self) {
         self.tasks.lock().unwrap().abort_all();
     }
 
     /// Listens on the same port again.
-    async fn restore(self: &Arc<Self>) {
+    pub(crate) async fn restore(self: &Arc<Self>) {
         let listener = tokio::net::TcpListener::bind(self.addr).await.unwrap();
         self.serve(listener);
     }

@@ -57,3 +57,44 @@ fn the_file_wins_a_clash_with_an_api_listener() {
     assert!(snap.route("smoobu/other").is_none());
     assert!(!snap.is_api_listener("api-1"));
 }
+
+#[test]
+fn each_instance_takes_its_share_of_a_receiver_rate_limit() {
+    let limit = RateLimit {
+        per_second: 10,
+        burst: 4,
+    };
+    assert_eq!(share_of(limit, 1), limit);
+    let third = share_of(limit, 3);
+    assert_eq!((third.per_second, third.burst), (4, 2));
+    // Never below one request.
+    let many = share_of(limit, 50);
+    assert_eq!((many.per_second, many.burst), (1, 1));
+}
+
+#[test]
+fn a_new_instance_count_remakes_receiver_limiters_but_not_listener_ones() {
+    let text = "[delivery]\nallow_targets = [\"127.0.0.0/8\"]\n\n[[listener.receiver]]\nurl = \"http://127.0.0.1:9/r\"\nrate_limit = { per_second = 6 }\n";
+    let registry = Registry::new(config(text), Vec::new());
+    let receiver = |r: &Registry| {
+        r.load()
+            .receiver("file", "http://127.0.0.1:9/r")
+            .unwrap()
+            .limiter
+            .clone()
+            .unwrap()
+    };
+    let inbound = |r: &Registry| r.load().listener("file").unwrap().limiter.clone().unwrap();
+    let (before, inbound_before) = (receiver(&registry), inbound(&registry));
+    registry.set_instances(1);
+    assert!(
+        Arc::ptr_eq(&before, &receiver(&registry)),
+        "unchanged count"
+    );
+    registry.set_instances(3);
+    assert!(
+        !Arc::ptr_eq(&before, &receiver(&registry)),
+        "share not taken"
+    );
+    assert!(Arc::ptr_eq(&inbound_before, &inbound(&registry)));
+}

@@ -2,17 +2,20 @@
 //! writer; every other method runs on a pooled connection, its strings made storable first
 //! (`text`). `PgStore::x` names the inherent method, which the files beside this one define.
 
+use super::notify::LISTENERS_CHANNEL;
 use super::text::storable;
 use super::writer::Job;
 use super::PgStore;
 use crate::store::health::ReceiverHealth;
 use crate::store::{
-    ApiListenerRow, AttemptRecord, Backend, CloseWait, ConfigListenerRow, ConfigSync, DueBatch,
-    DuePlan, EventFilter, EventView, IngestOutcome, ListenerTimes, ListenerWrite, NewEvent,
-    Requeued, StoreError, StoreFuture,
+    ApiListenerRow, AttemptRecord, Backend, CloseWait, ClusterNotice, ConfigListenerRow,
+    ConfigSync, DueBatch, DuePlan, EventFilter, EventView, IngestOutcome, ListenerTimes,
+    ListenerWrite, NewEvent, Requeued, StoreError, StoreFuture,
 };
 use std::collections::HashMap;
-use tokio::sync::{mpsc, oneshot};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 impl PgStore {
     /// Queues a job only if there is room now (ingest: answer 503 rather than wait), or waits
@@ -35,6 +38,19 @@ impl PgStore {
         }
         rx.await
             .unwrap_or_else(|_| Err(StoreError::Unavailable("the write was dropped".into())))
+    }
+}
+
+impl PgStore {
+    /// Tells the other instances when a listener write took effect.
+    async fn announced(
+        &self,
+        write: Result<ListenerWrite, StoreError>,
+    ) -> Result<ListenerWrite, StoreError> {
+        if let Ok(ListenerWrite::Done) = write {
+            self.notify(LISTENERS_CHANNEL).await;
+        }
+        write
     }
 }
 
@@ -157,18 +173,24 @@ impl Backend for PgStore {
     }
 
     fn insert_api_listener(&self, new: ApiListenerRow) -> StoreFuture<'_, ListenerWrite> {
-        Box::pin(PgStore::insert_api_listener(self, storable_listener(new)))
+        Box::pin(async move {
+            let write = PgStore::insert_api_listener(self, storable_listener(new)).await;
+            self.announced(write).await
+        })
     }
 
     fn update_api_listener(&self, changed: ApiListenerRow) -> StoreFuture<'_, ListenerWrite> {
-        Box::pin(PgStore::update_api_listener(
-            self,
-            storable_listener(changed),
-        ))
+        Box::pin(async move {
+            let write = PgStore::update_api_listener(self, storable_listener(changed)).await;
+            self.announced(write).await
+        })
     }
 
     fn delete_api_listener<'a>(&'a self, id: &'a str, at: i64) -> StoreFuture<'a, ListenerWrite> {
-        Box::pin(async move { PgStore::delete_api_listener(self, &storable(id), at).await })
+        Box::pin(async move {
+            let write = PgStore::delete_api_listener(self, &storable(id), at).await;
+            self.announced(write).await
+        })
     }
 
     fn sync_config_listeners(
@@ -198,6 +220,30 @@ impl Backend for PgStore {
 
     fn page_counts(&self) -> StoreFuture<'_, (i64, i64)> {
         Box::pin(async { Ok((0, 0)) })
+    }
+
+    fn lease_renewal(&self) -> Option<Duration> {
+        Some(PgStore::lease_renewal(self))
+    }
+
+    fn renew_leases(&self, ids: Vec<i64>) -> StoreFuture<'_, usize> {
+        Box::pin(PgStore::renew_leases(self, ids))
+    }
+
+    fn hand_over(&self, ids: Vec<i64>) -> StoreFuture<'_, ()> {
+        Box::pin(PgStore::hand_over(self, ids))
+    }
+
+    fn live_instances(&self) -> usize {
+        self.inner.live.load(Ordering::Relaxed)
+    }
+
+    fn leases_taken_over(&self) -> u64 {
+        self.inner.taken_over.load(Ordering::Relaxed)
+    }
+
+    fn notices(&self) -> Option<broadcast::Receiver<ClusterNotice>> {
+        Some(self.inner.notices.subscribe())
     }
 
     fn begin_close(&self) -> CloseWait {

@@ -31,8 +31,8 @@ impl PgSettings {
 /// counts as unavailable (the readiness check allows 2 s in all).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Builds the pool (no connection is made yet).
-pub fn pool(url: &str, size: usize) -> Result<Pool, StoreError> {
+/// The connection settings a URL gives, with hookgate's timeouts.
+pub fn config(url: &str) -> Result<tokio_postgres::Config, StoreError> {
     let mut config: tokio_postgres::Config = url
         .parse()
         .map_err(|e| StoreError::Unavailable(format!("not a valid PostgreSQL URL: {e}")))?;
@@ -41,6 +41,12 @@ pub fn pool(url: &str, size: usize) -> Result<Pool, StoreError> {
     if config.get_application_name().is_none() {
         config.application_name("hookgate");
     }
+    Ok(config)
+}
+
+/// Builds the pool (no connection is made yet).
+pub fn pool(url: &str, size: usize) -> Result<Pool, StoreError> {
+    let config = self::config(url)?;
     let manager_config = ManagerConfig {
         recycling_method: RecyclingMethod::Fast,
     };
@@ -61,7 +67,7 @@ pub fn pool(url: &str, size: usize) -> Result<Pool, StoreError> {
 
 /// rustls over the webpki roots: the server's certificate must chain to a public root and
 /// name the host.
-fn tls() -> tokio_postgres_rustls::MakeRustlsConnect {
+pub fn tls() -> tokio_postgres_rustls::MakeRustlsConnect {
     let roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
         rustls::crypto::ring::default_provider(),

@@ -3,6 +3,7 @@
 //! and one comes out a duplicate), then every event and every delivery in one multi-row insert
 //! each.
 
+use super::liveness::Lease;
 use crate::store::{now_ms, IngestOutcome, NewEvent, DEDUP_WINDOW_MS};
 use deadpool_postgres::Transaction;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -22,6 +23,7 @@ enum Fate {
 pub async fn insert_batch(
     tx: &Transaction<'_>,
     news: &[NewEvent],
+    lease: Lease,
 ) -> Result<Vec<IngestOutcome>, Error> {
     if news.is_empty() {
         return Ok(Vec::new());
@@ -34,7 +36,7 @@ pub async fn insert_batch(
         .map(|(new, _)| new)
         .collect();
     let seqs = insert_events(tx, &accepted).await?;
-    let mut delivery_ids = insert_deliveries(tx, &accepted, &seqs).await?;
+    let mut delivery_ids = insert_deliveries(tx, &accepted, &seqs, lease).await?;
     let mut outcomes = Vec::with_capacity(news.len());
     for (new, fate) in news.iter().zip(fates) {
         outcomes.push(match fate {
@@ -207,10 +209,14 @@ async fn insert_events(
 
 /// Inserts one pending delivery per receiver of each event; the ids by (event seq, URL), in
 /// ascending order (deliveries of one event to one URL are alike, so any of them will do).
+/// Each unordered one is leased to this instance, whose dispatcher gets it straight away: no
+/// other instance takes it while that holds. Ordered ones (with a key) stay unleased: they wait
+/// for the one before them, and whichever instance sees that finish claims them in turn.
 async fn insert_deliveries(
     tx: &Transaction<'_>,
     accepted: &[&NewEvent],
     seqs: &HashMap<String, i64>,
+    lease: Lease,
 ) -> Result<HashMap<(i64, String), VecDeque<i64>>, Error> {
     let mut event_seqs = Vec::new();
     let mut listeners = Vec::new();
@@ -230,16 +236,20 @@ async fn insert_deliveries(
     lock_order_keys(tx, &listeners, &urls, &order_keys).await?;
     let stmt = tx
         .prepare_cached(
-            "INSERT INTO deliveries (event_seq, listener_id, receiver_url, status, attempt_count, next_attempt_at, order_key)
-             SELECT s, l, u, 'pending', 0, $4, k
+            "INSERT INTO deliveries (event_seq, listener_id, receiver_url, status, attempt_count,
+                                     next_attempt_at, order_key, leased_by, leased_until)
+             SELECT s, l, u, 'pending', 0, $4, k,
+                    CASE WHEN k IS NULL THEN $6::bigint END, CASE WHEN k IS NULL THEN $7::bigint END
              FROM unnest($1::bigint[], $2::text[], $3::text[], $5::text[]) AS t(s, l, u, k)
              RETURNING id, event_seq, receiver_url",
         )
         .await?;
+    let now = now_ms();
+    let until = now + lease.ms;
     let mut rows: Vec<(i64, i64, String)> = tx
         .query(
             &stmt,
-            &[&event_seqs, &listeners, &urls, &now_ms(), &order_keys],
+            &[&event_seqs, &listeners, &urls, &now, &order_keys, &lease.by, &until],
         )
         .await?
         .iter()

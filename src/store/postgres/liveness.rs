@@ -12,12 +12,22 @@ use tokio_util::sync::CancellationToken;
 /// The first half of every liveness lock key ("hg"); the second half is the instance key.
 pub const LOCK_CLASS: i32 = 0x6867;
 
-/// SQL that is true when the lease of a delivery row `d` no longer holds at `$now` (a
-/// parameter named by the caller): never leased, run out, or held by an instance whose
-/// liveness lock is gone.
-pub fn lease_free(now: &str) -> String {
+/// Who holds the deliveries an instance leases, and for how long each claim holds.
+#[derive(Debug, Clone, Copy)]
+pub struct Lease {
+    /// The instance key (`leased_by`).
+    pub by: i64,
+    /// How long a claim or a renewal holds, in milliseconds.
+    pub ms: i64,
+}
+
+/// SQL that is true when instance `me` may take a delivery row `d` at `$now` (a parameter
+/// named by the caller): never leased, leased by `me` (ingest leases fresh deliveries to the
+/// instance that took them; one its dispatcher had no room for is its to take again), run
+/// out, or held by an instance whose liveness lock is gone.
+pub fn lease_free(now: &str, me: i64) -> String {
     format!(
-        "(d.leased_until IS NULL OR d.leased_until < {now} OR d.leased_by NOT IN (
+        "(d.leased_until IS NULL OR d.leased_by = {me} OR d.leased_until < {now} OR d.leased_by NOT IN (
              SELECT objid::bigint FROM pg_locks
              WHERE locktype = 'advisory' AND classid = {LOCK_CLASS} AND objsubid = 2 AND granted
                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())))"
@@ -29,8 +39,8 @@ pub fn instance_key() -> i64 {
     rand::Rng::gen_range(&mut rand::thread_rng(), 1..i64::from(i32::MAX))
 }
 
-/// Ends the liveness session when dropped.
-pub struct Guard(CancellationToken);
+/// Ends a background session (liveness, heartbeat, listening) when dropped.
+pub struct Guard(pub CancellationToken);
 
 impl Drop for Guard {
     fn drop(&mut self) {

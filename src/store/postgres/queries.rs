@@ -55,7 +55,7 @@ impl PgStore {
              FROM deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND {}
                AND {IN_TURN}
              ORDER BY d.next_attempt_at LIMIT $2",
-            lease_free("$1")
+            lease_free("$1", self.inner.lease.by)
         );
         let stmt = client.prepare_cached(&sql).await?;
         let rows: Vec<DueRow> = client
@@ -80,8 +80,15 @@ impl PgStore {
                     continue;
                 }
                 let want = (room.min(plan.limit - chosen.len()) + plan.running.len()) as i64;
-                let rows =
-                    receiver_due(client, &listener_id, &receiver_url, plan.now_ms, want).await?;
+                let rows = receiver_due(
+                    client,
+                    self.inner.lease.by,
+                    &listener_id,
+                    &receiver_url,
+                    plan.now_ms,
+                    want,
+                )
+                .await?;
                 let before = chosen.len();
                 let more = choose(rows, &mut plan, before);
                 chosen.extend(more);
@@ -106,23 +113,39 @@ impl PgStore {
             return Ok(Vec::new());
         }
         let ids: Vec<i64> = chosen.iter().map(|r| r.0).collect();
+        // The lease each row had before is returned too: one held by another instance was
+        // taken over (that instance died, or its lease ran out).
+        let lease = self.inner.lease;
         let sql = format!(
-            "UPDATE deliveries SET leased_by = $2, leased_until = $3 WHERE id IN (
-                 SELECT d.id FROM deliveries d
+            "WITH c AS (
+                 SELECT d.id, d.leased_by AS before FROM deliveries d
                  WHERE d.id = ANY($1) AND d.status = 'pending' AND d.next_attempt_at <= $4 AND {}
                    AND {IN_TURN}
                  FOR UPDATE SKIP LOCKED)
-             RETURNING id",
-            lease_free("$4")
+             UPDATE deliveries SET leased_by = $2, leased_until = $3 FROM c
+             WHERE deliveries.id = c.id
+             RETURNING deliveries.id, c.before",
+            lease_free("$4", lease.by)
         );
         let stmt = client.prepare_cached(&sql).await?;
-        let until = now + self.inner.lease_ms;
-        let claimed: std::collections::HashSet<i64> = client
-            .query(&stmt, &[&ids, &self.inner.instance, &until, &now])
-            .await?
+        let until = now + lease.ms;
+        let rows = client
+            .query(&stmt, &[&ids, &lease.by, &until, &now])
+            .await?;
+        let taken_over = rows
             .iter()
-            .map(|r| r.get(0))
-            .collect();
+            .filter(|r| {
+                r.get::<_, Option<i64>>(1)
+                    .is_some_and(|before| before != lease.by)
+            })
+            .count();
+        if taken_over > 0 {
+            self.inner
+                .taken_over
+                .fetch_add(taken_over as u64, std::sync::atomic::Ordering::Relaxed);
+            tracing::info!(taken_over, "took over deliveries whose lease had run out");
+        }
+        let claimed: std::collections::HashSet<i64> = rows.iter().map(|r| r.get(0)).collect();
         let chosen: Vec<DueRow> = chosen
             .into_iter()
             .filter(|r| claimed.contains(&r.0))
@@ -231,6 +254,7 @@ fn choose(rows: Vec<DueRow>, plan: &mut DuePlan, already: usize) -> Vec<DueRow> 
 /// One receiver's due rows, oldest first.
 async fn receiver_due(
     client: &Object,
+    me: i64,
     listener_id: &str,
     receiver_url: &str,
     now: i64,
@@ -241,7 +265,7 @@ async fn receiver_due(
          WHERE d.status = 'pending' AND d.listener_id = $1 AND d.receiver_url = $2
            AND d.next_attempt_at <= $3 AND {} AND {IN_TURN}
          ORDER BY d.next_attempt_at LIMIT $4",
-        lease_free("$3")
+        lease_free("$3", me)
     );
     let stmt = client.prepare_cached(&sql).await?;
     Ok(client

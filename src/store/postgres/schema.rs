@@ -48,7 +48,7 @@ pub async fn migrate(client: &mut Object) -> Result<(), StoreError> {
 }
 
 /// Every migration in order; one, once applied, is never edited: a change is a new one.
-const MIGRATIONS: &[&str] = &[V1, V2_ORDER];
+const MIGRATIONS: &[&str] = &[V1, V2, V3_ORDER];
 
 /// The data model of the SQLite store, plus what several instances need: a lease on each
 /// delivery, and de-duplication by a unique key that concurrent inserts wait on.
@@ -175,9 +175,18 @@ CREATE TABLE meta (
 );
 "#;
 
+/// Which instances live: each writes `last_seen` (Unix ms) every second.
+const V2: &str = r#"
+CREATE TABLE instances (
+    id          BIGINT PRIMARY KEY,
+    started_at  BIGINT NOT NULL,
+    last_seen   BIGINT NOT NULL
+);
+"#;
+
 /// Ordered receivers: a delivery with an order key waits for every earlier pending one with
 /// the same receiver and key; the index makes that check one seek.
-const V2_ORDER: &str = r#"
+const V3_ORDER: &str = r#"
 ALTER TABLE deliveries ADD COLUMN order_key TEXT;
 CREATE INDEX deliveries_order ON deliveries(listener_id, receiver_url, order_key, id)
     WHERE status = 'pending' AND order_key IS NOT NULL;

@@ -4,6 +4,7 @@
 
 use super::error::{is_retryable, pg_error, pool_error};
 use super::ingest;
+use super::liveness::Lease;
 use crate::store::{now_ms, IngestOutcome, NewEvent, StoreError};
 use deadpool_postgres::Pool;
 use tokio::sync::{mpsc, oneshot};
@@ -29,7 +30,8 @@ const MAX_BATCH: usize = 1024;
 const RETRIES: usize = 3;
 
 /// Runs until every sender is gone, then hands back this instance's leases.
-pub async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, instance: i64) {
+/// Fresh deliveries are leased to this instance (`lease`), whose dispatcher is handed them.
+pub async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, lease: Lease) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
         batch.push(first);
@@ -39,13 +41,13 @@ pub async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, instance: i64) {
                 Err(_) => break,
             }
         }
-        commit(&pool, &mut batch).await;
+        commit(&pool, &mut batch, lease).await;
     }
-    release_leases(&pool, instance).await;
+    release_leases(&pool, lease.by).await;
 }
 
 /// Commits one batch and answers each of its jobs.
-async fn commit(pool: &Pool, batch: &mut Vec<Job>) {
+async fn commit(pool: &Pool, batch: &mut Vec<Job>, lease: Lease) {
     let mut news = Vec::new();
     let mut ingest_replies = Vec::new();
     let mut probe_replies = Vec::new();
@@ -61,7 +63,7 @@ async fn commit(pool: &Pool, batch: &mut Vec<Job>) {
     }
     let mut tries = 0;
     let result = loop {
-        match try_commit(pool, &news, !probe_replies.is_empty()).await {
+        match try_commit(pool, &news, !probe_replies.is_empty(), lease).await {
             Err(Failure::Retry(_)) if tries < RETRIES => tries += 1,
             Err(Failure::Retry(e)) => break Err(pg_error(e)),
             Err(Failure::Store(e)) => break Err(e),
@@ -109,13 +111,14 @@ async fn try_commit(
     pool: &Pool,
     news: &[NewEvent],
     probe: bool,
+    lease: Lease,
 ) -> Result<Vec<IngestOutcome>, Failure> {
     let mut client = pool
         .get()
         .await
         .map_err(|e| Failure::Store(pool_error(e)))?;
     let tx = client.transaction().await?;
-    let outcomes = ingest::insert_batch(&tx, news).await?;
+    let outcomes = ingest::insert_batch(&tx, news, lease).await?;
     if probe {
         let stmt = tx
             .prepare_cached(

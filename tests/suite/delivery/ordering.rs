@@ -268,7 +268,7 @@ async fn a_store_from_before_ordering_is_upgraded_with_its_pending_deliveries() 
         "DROP INDEX deliveries_order; ALTER TABLE deliveries DROP COLUMN order_key;"
     } else {
         "DROP INDEX deliveries_order; ALTER TABLE deliveries DROP COLUMN order_key;
-         DELETE FROM schema_migrations WHERE version > 1;"
+         DELETE FROM schema_migrations WHERE version = 3;"
     };
     crate::common::store::execute(&gw.store, downgrade);
     gw.rewrite_config(&ordered);
