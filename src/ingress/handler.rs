@@ -182,7 +182,10 @@ async fn store(
 }
 
 /// Request headers worth keeping (for `forward_headers` and the event log), without credentials.
-fn storable_headers(headers: &http::HeaderMap, spec: &ListenerSpec) -> Vec<(String, String)> {
+pub(crate) fn storable_headers(
+    headers: &http::HeaderMap,
+    spec: &ListenerSpec,
+) -> Vec<(String, String)> {
     headers
         .iter()
         .filter(|(name, _)| {
