@@ -29,6 +29,8 @@ pub(crate) mod memory;
 pub(crate) mod metrics;
 pub(crate) mod netguard;
 pub(crate) mod retention;
+// Public for the bench binary (bench/), which times the programs.
+pub mod rules;
 pub(crate) mod server;
 pub mod signature;
 pub mod store;

@@ -1,7 +1,9 @@
 //! The listener document: one JSON-shaped model of a listener, with secrets in clear, that every
 //! listener — from the file or from the API — is turned into before it is shown or stored.
 
-use crate::config::{CredentialsLocation, Format, ListenerSpec, RateLimit, ReceiverSpec};
+use crate::config::{
+    CredentialsLocation, CustomResponse, Format, Handshake, ListenerSpec, RateLimit, ReceiverSpec,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -25,6 +27,25 @@ pub struct ListenerDoc {
     pub rate_limit: Option<RateLimitDoc>,
     pub event_subscription: Option<BTreeMap<String, bool>>,
     pub receivers: Vec<ReceiverDoc>,
+    /// `none`, `slack`, … (absent: the provider's preset). Left out when absent, so the
+    /// fingerprint of a listener without it is what it was before the field existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handshake: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handshake_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<ResponseDoc>,
+}
+
+/// A listener's custom answer to accepted, filtered and duplicate events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseDoc {
+    pub status: Option<u32>,
+    pub content_type: Option<String>,
+    pub body: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
 }
 
 /// HTTP Basic credentials a provider must send (the password is a secret).
@@ -65,6 +86,11 @@ pub struct ReceiverDoc {
     /// still match.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_by: Option<String>,
+    /// jq programs (SPEC section 13); left out when absent, as `ListenerDoc::handshake`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transform: Option<String>,
 }
 
 /// OAuth 2.0 client credentials for a receiver (the client secret is a secret).
@@ -95,6 +121,8 @@ impl ReceiverDoc {
             forward_headers: Vec::new(),
             timeout: None,
             order_by: None,
+            filter: None,
+            transform: None,
         }
     }
 }
@@ -134,6 +162,10 @@ impl From<&ListenerSpec> for ListenerDoc {
                 .iter()
                 .map(|r| ReceiverDoc::from(&**r))
                 .collect(),
+            handshake: (s.handshake != Handshake::preset_for(&s.provider))
+                .then(|| s.handshake.name().to_string()),
+            handshake_secret: s.handshake_secret.as_ref().map(|v| v.expose().to_string()),
+            response: s.response.as_deref().map(ResponseDoc::from),
         }
     }
 }
@@ -180,6 +212,22 @@ impl From<&ReceiverSpec> for ReceiverDoc {
                 .collect(),
             timeout: r.timeout.map(|t| humantime::format_duration(t).to_string()),
             order_by: r.order_by.as_ref().map(ToString::to_string),
+            filter: r.filter.as_ref().map(|p| p.source().to_string()),
+            transform: r.transform.as_ref().map(|p| p.source().to_string()),
+        }
+    }
+}
+
+impl From<&CustomResponse> for ResponseDoc {
+    fn from(r: &CustomResponse) -> ResponseDoc {
+        let text = |v: &http::HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
+        ResponseDoc {
+            status: Some(r.status.into()),
+            content_type: Some(text(&r.content_type)),
+            body: Some(r.body.clone()),
+            headers: (r.headers.iter())
+                .map(|(k, v)| (k.as_str().to_string(), text(v)))
+                .collect(),
         }
     }
 }

@@ -14,7 +14,7 @@ mod shape;
 
 use std::collections::BTreeMap;
 
-use super::doc::{BasicAuthDoc, ListenerDoc, OAuthDoc, RateLimitDoc, ReceiverDoc};
+use super::doc::{BasicAuthDoc, ListenerDoc, OAuthDoc, RateLimitDoc, ReceiverDoc, ResponseDoc};
 use super::request::Problem;
 pub use shape::{ListenerInput, OAuthInput, RateLimitInput, ReceiverInput, MASK};
 
@@ -174,7 +174,19 @@ impl Reader {
             .verify_secret
             .and_then(|v| self.unmask(v, kept, "verifySecret".into()));
         let receivers = self.receivers(l.receivers, l.receiver_url, stored);
+        let kept = stored.and_then(|s| s.handshake_secret.as_deref());
+        let handshake_secret = l
+            .handshake_secret
+            .and_then(|v| self.unmask(v, kept, "handshakeSecret".into()));
         ListenerDoc {
+            handshake: l.handshake,
+            handshake_secret,
+            response: l.response.map(|r| ResponseDoc {
+                status: r.status,
+                content_type: r.content_type,
+                body: r.body,
+                headers: r.headers.unwrap_or_default(),
+            }),
             name: l.name.unwrap_or_else(|| id.to_string()),
             provider,
             integration_account_id: account,
@@ -284,6 +296,8 @@ impl Reader {
             forward_headers: r.forward_headers.unwrap_or_default(),
             timeout: r.timeout,
             order_by: r.order_by,
+            filter: r.filter,
+            transform: r.transform,
         }
     }
 

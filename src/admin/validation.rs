@@ -2,10 +2,11 @@
 //! becomes the `RawListener` a `[[listener]]` table gives, each value positioned at the JSON field
 //! it came from, so the one validator judges both and its errors name the JSON fields.
 
-use super::doc::{ListenerDoc, OAuthDoc, RateLimitDoc, ReceiverDoc};
+use super::doc::{ListenerDoc, OAuthDoc, RateLimitDoc, ReceiverDoc, ResponseDoc};
 use super::request::Problem;
 use crate::config::raw::{
-    RawBasicAuth, RawListener, RawOAuth, RawRateLimit, RawReceiver, RawSecret, Sp, Whole,
+    RawBasicAuth, RawListener, RawOAuth, RawRateLimit, RawReceiver, RawResponse, RawSecret, Sp,
+    Whole,
 };
 use crate::config::validate::Validator;
 use crate::config::{Config, ListenerSpec};
@@ -106,8 +107,31 @@ impl Fields {
             rate_limit: self.rate_limit("rateLimit", d.rate_limit.as_ref()),
             event_subscription: d.event_subscription.clone(),
             receiver,
+            handshake: d.handshake.clone().map(|h| self.at("handshake", h)),
+            handshake_secret: (d.handshake_secret.as_deref())
+                .map(|s| self.at("handshakeSecret", secret(s))),
+            response: d.response.as_ref().map(|r| self.response(r)),
         };
         self.at("(listener)", raw)
+    }
+
+    fn response(&mut self, r: &ResponseDoc) -> Sp<RawResponse> {
+        let raw = RawResponse {
+            status: r
+                .status
+                .map(|s| self.at("response.status", Whole(s.into()))),
+            content_type: (r.content_type.clone()).map(|c| self.at("response.contentType", c)),
+            body: r.body.clone().map(|b| self.at("response.body", b)),
+            headers: (r.headers.iter())
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        self.at(format!("response.headers.{k}"), v.clone()),
+                    )
+                })
+                .collect(),
+        };
+        self.at("response", raw)
     }
 
     fn oauth(&mut self, field: &str, o: &OAuthDoc) -> Sp<RawOAuth> {
@@ -160,6 +184,8 @@ impl Fields {
             oauth: r.oauth.as_ref().map(|o| self.oauth(&named("oauth"), o)),
             timeout: r.timeout.clone().map(|t| self.at(named("timeout"), t)),
             order_by: r.order_by.clone().map(|o| self.at(named("orderBy"), o)),
+            filter: r.filter.clone().map(|p| self.at(named("filter"), p)),
+            transform: r.transform.clone().map(|p| self.at(named("transform"), p)),
         };
         self.at(field, raw)
     }

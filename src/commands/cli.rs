@@ -26,6 +26,9 @@ pub enum Command {
     Replay(ReplayArgs),
     /// A receiver for trying hookgate out: prints what it gets.
     Sink(SinkArgs),
+    /// Show, for each fixture and receiver, whether it would be delivered and the body it
+    /// would get, without a running gateway.
+    Preview(PreviewArgs),
 }
 
 #[derive(Args, Debug)]
@@ -82,4 +85,17 @@ pub struct SinkArgs {
     /// Answer this status to every (other) request.
     #[arg(long, default_value_t = 200)]
     pub status: u16,
+}
+
+#[derive(Args, Debug)]
+pub struct PreviewArgs {
+    /// Config file [default: $HOOKGATE_CONFIG, else ./listeners.toml]
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Preview every fixture on this listener, whatever provider and account it names.
+    #[arg(long)]
+    pub listener: Option<String>,
+    /// Fixture files or folders of them.
+    #[arg(required = true)]
+    pub fixtures: Vec<PathBuf>,
 }

@@ -3,6 +3,7 @@
 
 mod check;
 pub mod cli;
+mod preview;
 mod replay;
 mod serve;
 mod sink;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Sink(args) => sink::run(args),
+        Command::Preview(args) => preview::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -70,6 +70,11 @@ impl<'a> Collector<'a> {
         }
     }
 
+    /// What the positions of the values refer to.
+    pub fn positions(&self) -> Positions<'a> {
+        self.positions
+    }
+
     /// Records a problem with the value at `span`; `key` is its TOML key, used for TOML text.
     pub fn push(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
         let (line, column, key) = match self.positions {

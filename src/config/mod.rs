@@ -1,5 +1,6 @@
 //! `listeners.toml`: schema, provider presets, secrets and validation with located errors.
 
+pub mod answers;
 pub mod errors;
 pub mod locator;
 pub mod model;

@@ -1,5 +1,6 @@
 //! The validated configuration the rest of hookgate runs on.
 
+pub use super::answers::{CustomResponse, Handshake};
 use super::presets::ProviderSpec;
 use super::secret::Secret;
 use http::{HeaderName, HeaderValue};
@@ -114,6 +115,11 @@ pub struct ListenerSpec {
     pub rate_limit: Option<RateLimit>,
     pub event_subscription: Option<BTreeMap<String, bool>>,
     pub receivers: Vec<Arc<ReceiverSpec>>,
+    /// The handshake answered (the provider's preset unless set).
+    pub handshake: Handshake,
+    pub handshake_secret: Option<Secret>,
+    /// Replaces the JSON answer to accepted, filtered and duplicate events.
+    pub response: Option<Arc<CustomResponse>>,
 }
 
 impl ListenerSpec {
@@ -167,6 +173,10 @@ pub struct ReceiverSpec {
     pub timeout: Option<Duration>,
     /// Deliveries with the same key are attempted one after another, in acceptance order.
     pub order_by: Option<super::OrderBy>,
+    /// Events for which this program does not yield `true` get no delivery here.
+    pub filter: Option<crate::rules::JqProgram>,
+    /// Builds the body sent here from the stored body, at each attempt.
+    pub transform: Option<crate::rules::JqProgram>,
 }
 
 impl ReceiverSpec {

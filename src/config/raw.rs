@@ -179,6 +179,22 @@ pub struct RawListener {
     pub event_subscription: Option<BTreeMap<String, bool>>,
     #[serde(default)]
     pub receiver: Vec<Sp<RawReceiver>>,
+    /// SPEC section 12: the provider handshake answered on this listener's URL.
+    pub handshake: Option<Sp<String>>,
+    pub handshake_secret: Option<Sp<RawSecret>>,
+    /// SPEC section 12: the answer to accepted, filtered and duplicate events.
+    pub response: Option<Sp<RawResponse>>,
+}
+
+/// A listener's custom answer as written.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawResponse {
+    pub status: Option<Sp<Whole>>,
+    pub content_type: Option<Sp<String>>,
+    pub body: Option<Sp<String>>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, Sp<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -209,6 +225,9 @@ pub struct RawReceiver {
     pub timeout: Option<Sp<String>>,
     /// `"*"` or a locator: deliveries with the same key go one after another.
     pub order_by: Option<Sp<String>>,
+    /// SPEC section 13: jq programs.
+    pub filter: Option<Sp<String>>,
+    pub transform: Option<Sp<String>>,
 }
 
 #[derive(Debug, Deserialize)]

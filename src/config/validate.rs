@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod answers;
 mod ranges;
+mod rules;
 mod secrets;
 
 pub use ranges::MAX_RECEIVERS;
@@ -560,7 +562,11 @@ impl<'a> Validator<'a> {
             let key = format!("{key}.max_retry_count");
             self.number(&r.max_retry_count, &key, 0, ranges::RETRY_COUNT) as u32
         });
+        let filter = self.program(&r.filter, &format!("{key}.filter"));
+        let transform = self.program(&r.transform, &format!("{key}.transform"));
         Some(ReceiverSpec {
+            filter,
+            transform,
             url: url?,
             headers,
             authorization,
@@ -766,6 +772,10 @@ impl<'a> Validator<'a> {
         let verify_secret = self.verify_secret(l, key, provider);
         let rate_limit = self.rate_limit(&l.rate_limit, &format!("{key}.rate_limit"));
         let receivers = self.listener_receivers(l, key, &delivery.allow_targets);
+        let (handshake, handshake_secret) = self.handshake(raw, key);
+        let response = (l.response.as_ref())
+            .and_then(|r| self.response(r, &format!("{key}.response")))
+            .map(Arc::new);
         let text = |v: &Option<Sp<String>>| v.as_ref().map(|v| v.get_ref().clone());
         Some(ListenerSpec {
             id: l.id.get_ref().clone(),
@@ -783,6 +793,9 @@ impl<'a> Validator<'a> {
             rate_limit,
             event_subscription: l.event_subscription.clone(),
             receivers,
+            handshake,
+            handshake_secret,
+            response,
         })
     }
 
@@ -842,6 +855,8 @@ impl<'a> Validator<'a> {
                 oauth: None,
                 timeout: None,
                 order_by: None,
+                filter: None,
+                transform: None,
             };
             let spanned = Sp::new(s.span(), as_receiver);
             if let Some(receiver) = self.receiver(&spanned, &key, &delivery.allow_targets) {

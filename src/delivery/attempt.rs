@@ -6,8 +6,10 @@ use super::outcome::{Failure, Outcome};
 use super::request::{self, AttemptContext};
 use super::retry;
 use crate::config::{ListenerSpec, ReceiverSpec};
+use crate::http_util::loggable_url;
 use crate::listeners::Snapshot;
 use crate::netguard;
+use crate::rules::{self, EventFacts};
 use crate::store::{now_ms, AttemptRecord, DeliveryJob};
 use http_body_util::BodyExt;
 use ipnet::IpNet;
@@ -159,6 +161,7 @@ impl<'a> Sender<'a> {
                 target,
             }
         })?;
+        let transformed = self.transformed().await?;
         let mut last_token: Option<String> = None;
         let mut refreshed = false;
         loop {
@@ -172,6 +175,7 @@ impl<'a> Sender<'a> {
                 attempt: self.attempt,
                 now_unix: now_ms() / 1000,
                 authorization,
+                transformed: transformed.clone(),
             };
             let req = request::build(&self.job.event, &ctx).map_err(Failure::Request)?;
             let answer = self.exchange(req).await?;
@@ -182,6 +186,30 @@ impl<'a> Sender<'a> {
             }
             return Ok(answer.into_outcome());
         }
+    }
+
+    /// The receiver's `transform` of the stored body, when it has one.
+    async fn transformed(&self) -> Result<Option<bytes::Bytes>, Failure> {
+        let Some(program) = &self.spec.transform else {
+            return Ok(None);
+        };
+        let event = &self.job.event;
+        let facts = EventFacts {
+            event_type: event.event_type.clone(),
+            provider: event.provider.clone(),
+            account_id: event.account_id.clone(),
+            headers: event.headers.clone(),
+        };
+        rules::transform(program, &event.body, facts)
+            .await
+            .map(Some)
+            .map_err(|e| {
+                // The attempt records the bare code the SPEC names; the why goes to the log
+                // (and `hookgate preview` shows it for a fixture).
+                tracing::warn!(event = %event.id, receiver = %loggable_url(self.spec.url.as_str()),
+                    error = %e, "transform failed; the delivery fails for good");
+                Failure::TransformFailed(e.to_string())
+            })
     }
 
     /// The `Authorization` value: a (fresh, when `last_token` was refused) OAuth token, or the

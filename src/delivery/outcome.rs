@@ -76,6 +76,10 @@ pub enum Failure {
     /// The receiver was removed from the configuration after the delivery was queued.
     #[error("the receiver is no longer configured")]
     ReceiverGone,
+    /// The receiver's `transform` failed or ran out of time on this event (SPEC section 13);
+    /// the reason is logged where it happens, the attempt shows the code alone.
+    #[error("transform_failed")]
+    TransformFailed(String),
 }
 
 impl Failure {
@@ -99,16 +103,18 @@ impl Failure {
             Failure::Blocked { .. }
             | Failure::Request(_)
             | Failure::Internal(_)
-            | Failure::ReceiverGone => Fault::Gateway,
+            | Failure::ReceiverGone
+            | Failure::TransformFailed(_) => Fault::Gateway,
         }
     }
 
-    /// Whether another attempt can succeed. Only a receiver that is gone is hopeless: the
-    /// gateway's other faults can be mended while the delivery waits (a config reload widens
-    /// `allow_targets` or fixes a secret, a name comes to resolve elsewhere), so they keep
-    /// their retries like any receiver or network failure.
+    /// Whether another attempt can succeed. A receiver that is gone is hopeless, and so is a
+    /// transform that failed on this event (SPEC section 13: the same program on the same
+    /// stored body fails again). The gateway's other faults can be mended while the delivery
+    /// waits (a config reload widens `allow_targets` or fixes a secret, a name comes to resolve
+    /// elsewhere), so they keep their retries like any receiver or network failure.
     pub fn retryable(&self) -> bool {
-        !matches!(self, Failure::ReceiverGone)
+        !matches!(self, Failure::ReceiverGone | Failure::TransformFailed(_))
     }
 
     /// The delay the receiver asked for: `Retry-After` on a 429 or 503, capped at the

@@ -50,23 +50,26 @@ pub struct AttemptContext<'a> {
     pub now_unix: i64,
     /// `Authorization` to send: the static value or `Bearer <oauth token>`.
     pub authorization: Option<String>,
+    /// What the receiver's `transform` made of the stored body (JSON): sent in its place.
+    pub transformed: Option<Bytes>,
 }
 
-/// The body as the receiver's `format` wants it, with its content type.
+/// The body as the receiver's `format` wants it, with its content type. A transformed body
+/// is JSON: sent as it is, or as the envelope's `data`.
 pub fn body_for(event: &StoredEvent, ctx: &AttemptContext<'_>) -> (Bytes, String) {
+    let (payload, content_type) = match &ctx.transformed {
+        Some(shaped) => (shaped, Some("application/json")),
+        None => (&event.body, event.content_type.as_deref()),
+    };
     match ctx.receiver.format {
         Format::Raw => (
-            event.body.clone(),
-            event
-                .content_type
-                .clone()
-                .unwrap_or_else(|| "application/json".into()),
+            payload.clone(),
+            content_type.unwrap_or("application/json").to_string(),
         ),
         Format::Envelope => {
-            let data =
-                serde_json::from_slice::<serde_json::Value>(&event.body).unwrap_or_else(|_| {
-                    serde_json::Value::String(String::from_utf8_lossy(&event.body).into_owned())
-                });
+            let data = serde_json::from_slice::<serde_json::Value>(payload).unwrap_or_else(|_| {
+                serde_json::Value::String(String::from_utf8_lossy(payload).into_owned())
+            });
             let envelope = json!({
                 "data": data,
                 "hook": {

@@ -1,10 +1,17 @@
-//! What a listener request comes to (SPEC section 3, rows 8–10 and the refusals), with its HTTP
-//! answer and its `hookgate_events_total` label.
+//! What a listener request comes to (SPEC section 3, rows 8–10 and the refusals; section 12's
+//! handshakes and custom answers), with its HTTP answer and its `hookgate_events_total` label.
 
+use super::handshake::Reply;
 use super::refusal::Refusal;
+use crate::config::CustomResponse;
 use crate::http_util::{self, Body};
-use http::{Response, StatusCode};
+use bytes::Bytes;
+use http::{header, HeaderName, HeaderValue, Response, StatusCode};
+use http_body_util::Full;
 use serde_json::json;
+
+/// The header that carries the event id when a custom answer replaces the JSON one.
+pub const EVENT_ID_HEADER: &str = "x-hookgate-event-id";
 
 /// The end of a listener request.
 #[derive(Debug)]
@@ -17,10 +24,12 @@ pub enum Answer {
     Duplicate { event_id: String },
     /// Row 10: stored with one pending delivery per matching receiver.
     Accepted { event_id: String, deliveries: usize },
+    /// A provider handshake, answered and forgotten.
+    Handshake(Reply),
 }
 
 /// The labels of the answers that are not refusals.
-pub const PASSED_LABELS: [&str; 3] = ["accepted", "filtered", "duplicate"];
+pub const PASSED_LABELS: [&str; 4] = ["accepted", "filtered", "duplicate", "handshake"];
 
 impl From<Refusal> for Answer {
     fn from(r: Refusal) -> Answer {
@@ -36,6 +45,7 @@ impl Answer {
             Answer::Accepted { .. } => PASSED_LABELS[0],
             Answer::Filtered { .. } => PASSED_LABELS[1],
             Answer::Duplicate { .. } => PASSED_LABELS[2],
+            Answer::Handshake(_) => PASSED_LABELS[3],
         }
     }
 
@@ -50,19 +60,67 @@ impl Answer {
         labels
     }
 
-    /// The HTTP answer.
-    pub fn into_response(self) -> Response<Body> {
-        let body = match self {
+    /// The HTTP answer: the listener's custom answer (`custom`) replaces the JSON one of an
+    /// accepted, filtered or duplicate event.
+    pub fn into_response(self, custom: Option<&CustomResponse>) -> Response<Body> {
+        let (body, event_id) = match self {
             Answer::Refused(r) => return r.into_response(),
+            Answer::Handshake(reply) => return handshake_response(reply),
             Answer::Filtered { event_type } => {
-                json!({"status": "filtered", "eventType": event_type})
+                (json!({"status": "filtered", "eventType": event_type}), None)
             }
-            Answer::Duplicate { event_id } => json!({"status": "duplicate", "eventId": event_id}),
+            Answer::Duplicate { event_id } => (
+                json!({"status": "duplicate", "eventId": event_id}),
+                Some(event_id),
+            ),
             Answer::Accepted {
                 event_id,
                 deliveries,
-            } => json!({"status": "accepted", "eventId": event_id, "deliveries": deliveries}),
+            } => (
+                json!({"status": "accepted", "eventId": event_id, "deliveries": deliveries}),
+                Some(event_id),
+            ),
         };
-        http_util::json(StatusCode::OK, &body)
+        match custom {
+            None => http_util::json(StatusCode::OK, &body),
+            Some(custom) => custom_response(custom, event_id.as_deref()),
+        }
+    }
+}
+
+fn custom_response(custom: &CustomResponse, event_id: Option<&str>) -> Response<Body> {
+    let mut resp = Response::new(Full::new(Bytes::from(custom.body.clone())));
+    *resp.status_mut() = StatusCode::from_u16(custom.status).unwrap_or(StatusCode::OK);
+    let headers = resp.headers_mut();
+    for (name, value) in &custom.headers {
+        headers.append(name.clone(), value.clone());
+    }
+    headers.insert(header::CONTENT_TYPE, custom.content_type.clone());
+    if let Some(v) = event_id.and_then(|id| HeaderValue::from_str(id).ok()) {
+        headers.insert(HeaderName::from_static(EVENT_ID_HEADER), v);
+    }
+    resp
+}
+
+fn handshake_response(reply: Reply) -> Response<Body> {
+    let text = |body: String| {
+        let mut resp = Response::new(Full::new(Bytes::from(body)));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        resp
+    };
+    match reply {
+        Reply::Json(value) => http_util::json(StatusCode::OK, &value),
+        Reply::Text(body) => text(body),
+        Reply::TextNoSniff(body) => {
+            let mut resp = text(body);
+            resp.headers_mut().insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            resp
+        }
     }
 }

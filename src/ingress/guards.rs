@@ -6,7 +6,7 @@ use super::body::{read_limited, BodyError};
 use super::event::{locate, RequestView};
 use super::refusal::Refusal;
 use super::source::client_ip;
-use crate::config::ServerSettings;
+use crate::config::{Handshake, ServerSettings};
 use crate::listeners::{ListenerRuntime, Snapshot};
 use bytes::Bytes;
 use governor::clock::{Clock, DefaultClock};
@@ -37,9 +37,9 @@ pub fn find_listener(snapshot: &Snapshot, tail: &str) -> Result<Arc<ListenerRunt
         .ok_or(Refusal::ListenerNotFound)
 }
 
-/// Check 2: POST only.
-pub fn only_post(method: &Method) -> Result<(), Refusal> {
-    if method == Method::POST {
+/// Check 2: POST only, and GET on a listener whose handshake uses GET (SPEC section 12).
+pub fn method_allowed(method: &Method, handshake: Handshake) -> Result<(), Refusal> {
+    if method == Method::POST || (method == Method::GET && handshake.uses_get()) {
         Ok(())
     } else {
         Err(Refusal::MethodNotAllowed)

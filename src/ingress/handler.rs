@@ -3,12 +3,14 @@
 
 use super::answer::Answer;
 use super::guards::{self, Located};
+use super::handshake;
 use super::refusal::Refusal;
 use crate::accept::{self, Acceptance, WhenBusy};
 use crate::app::App;
-use crate::config::ListenerSpec;
+use crate::config::{CustomResponse, ListenerSpec};
 use crate::http_util::Body;
 use crate::listeners::ListenerRuntime;
+use crate::rules::{self, EventFacts};
 use crate::store::{now_ms, StoreError, StoredEvent};
 use bytes::Bytes;
 use http::request::Parts;
@@ -33,6 +35,8 @@ struct Trail {
     provider: String,
     listener_id: Option<String>,
     event_type: Option<String>,
+    /// The listener's custom answer, once the listener is known.
+    response: Option<Arc<CustomResponse>>,
 }
 
 /// Handles `POST /api/v1/listener/{provider}/{account_id}`.
@@ -43,12 +47,13 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> 
         provider: "unknown".into(),
         listener_id: None,
         event_type: None,
+        response: None,
     };
     let answer = checks(&app, req, peer, &mut trail)
         .await
         .unwrap_or_else(|stop| stop);
     let outcome = answer.metric_label();
-    let response = answer.into_response();
+    let response = answer.into_response(trail.response.as_deref());
     let code = response.status().as_u16();
     app.metrics
         .observe_request(&trail.provider, code, outcome, started.elapsed());
@@ -77,12 +82,23 @@ async fn checks(
     let rt = guards::find_listener(&snapshot, &tail)?;
     trail.provider = provider;
     trail.listener_id = Some(rt.spec.id.clone());
+    trail.response = rt.spec.response.clone();
     let server = &snapshot.config.server;
-    guards::only_post(req.method())?;
+    guards::method_allowed(req.method(), rt.spec.handshake)?;
     let source = guards::allowed_source(&rt, server, peer, req.headers())?;
     guards::within_rate_limit(&rt)?;
+    if req.method() == http::Method::GET {
+        let reply = handshake::answer_get(&rt.spec, req.uri().query())?;
+        return Ok(Answer::Handshake(reply));
+    }
     let (parts, body) = guards::read_body(req, server).await?;
     let received_at = now_ms();
+    if let Some(found) = handshake::recognise_post(&rt.spec, parts.uri.query(), &body) {
+        if found.signed {
+            guards::authenticate(&rt, &parts.headers, &body, received_at / 1000)?;
+        }
+        return Ok(Answer::Handshake(found.reply));
+    }
     guards::authenticate(&rt, &parts.headers, &body, received_at / 1000)?;
     let located = guards::locate_event(&rt, &parts, &body)?;
     trail.event_type = located.event_type.clone();
@@ -123,11 +139,15 @@ async fn store(
     located: Located,
 ) -> Result<Answer, Refusal> {
     let spec = &rt.spec;
-    let urls = accept::receiver_urls(
-        spec.receivers.iter().map(|r| &**r),
-        located.event_type.as_deref(),
-    );
     let headers = &request.parts.headers;
+    let kept_headers = storable_headers(headers, spec);
+    let facts = EventFacts {
+        event_type: located.event_type.clone(),
+        provider: spec.provider.clone(),
+        account_id: spec.account_id.clone(),
+        headers: kept_headers.clone(),
+    };
+    let urls = rules::matching_urls(&spec.receivers, &request.body, facts).await;
     let source = accept::KeySource {
         headers,
         query: request.parts.uri.query(),
@@ -143,7 +163,7 @@ async fn store(
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
-        headers: storable_headers(headers, spec),
+        headers: kept_headers,
         body: request.body,
         ..StoredEvent::received_now(&spec.id, &spec.provider, &spec.account_id)
     };
@@ -176,7 +196,10 @@ async fn store(
 }
 
 /// Request headers worth keeping (for `forward_headers` and the event log), without credentials.
-fn storable_headers(headers: &http::HeaderMap, spec: &ListenerSpec) -> Vec<(String, String)> {
+pub(crate) fn storable_headers(
+    headers: &http::HeaderMap,
+    spec: &ListenerSpec,
+) -> Vec<(String, String)> {
     headers
         .iter()
         .filter(|(name, _)| {

@@ -18,6 +18,8 @@ pub enum Refusal {
     MethodNotAllowed,
     /// Check 3: the source address is outside `allowed_ips`.
     IpNotAllowed,
+    /// A meta handshake whose verify token is not the listener's `handshake_secret`.
+    HandshakeRefused,
     /// Check 4: over the listener's rate limit; whole seconds until a request may pass.
     RateLimited { retry_after_secs: u64 },
     /// The request head is larger than `max_header_bytes` (before any check).
@@ -38,7 +40,7 @@ pub enum Refusal {
 
 impl Refusal {
     /// One of each variant, for the metric series made up front and for tests.
-    pub fn all() -> [Refusal; 12] {
+    pub fn all() -> [Refusal; 13] {
         [
             Refusal::Unavailable { busy: false },
             Refusal::ListenerNotFound,
@@ -54,6 +56,7 @@ impl Refusal {
             Refusal::NoSuchPath,
             Refusal::BodyUnreadable(String::new()),
             Refusal::HeadersTooLarge,
+            Refusal::HandshakeRefused,
         ]
     }
 
@@ -62,7 +65,7 @@ impl Refusal {
         match self {
             Refusal::NoSuchPath | Refusal::ListenerNotFound => StatusCode::NOT_FOUND,
             Refusal::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Refusal::IpNotAllowed => StatusCode::FORBIDDEN,
+            Refusal::IpNotAllowed | Refusal::HandshakeRefused => StatusCode::FORBIDDEN,
             Refusal::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Refusal::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Refusal::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
@@ -80,6 +83,7 @@ impl Refusal {
             Refusal::ListenerNotFound => "listener_not_found",
             Refusal::MethodNotAllowed => "method_not_allowed",
             Refusal::IpNotAllowed => "ip_not_allowed",
+            Refusal::HandshakeRefused => "handshake_refused",
             Refusal::RateLimited { .. } => "rate_limited",
             Refusal::PayloadTooLarge => "payload_too_large",
             Refusal::HeadersTooLarge => "headers_too_large",
@@ -103,6 +107,7 @@ impl Refusal {
             Refusal::ListenerNotFound => "no enabled listener at this URL".into(),
             Refusal::MethodNotAllowed => "listener URLs take POST only".into(),
             Refusal::IpNotAllowed => "the source address is not allowed for this listener".into(),
+            Refusal::HandshakeRefused => "the handshake's verify token does not match".into(),
             Refusal::RateLimited { .. } => "too many requests for this listener".into(),
             Refusal::PayloadTooLarge => "the request body is larger than max_body_bytes".into(),
             Refusal::HeadersTooLarge => "the request head is larger than max_header_bytes".into(),

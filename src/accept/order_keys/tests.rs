@@ -15,6 +15,8 @@ fn receiver(url: &str, order_by: Option<OrderBy>) -> ReceiverSpec {
         oauth: None,
         timeout: None,
         order_by,
+        filter: None,
+        transform: None,
     }
 }
 

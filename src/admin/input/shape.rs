@@ -64,6 +64,13 @@ pub struct ListenerInput {
     pub basic_auth: Option<BasicAuthInput>,
     pub verify_secret: Option<String>,
     pub rate_limit: Option<RateLimitInput>,
+    /// The provider handshake answered (absent: the provider's preset).
+    #[schemars(extend("enum" = ["none", "slack", "meta", "zoom", "microsoft-graph", "twitter", "dropbox", null]))]
+    pub handshake: Option<String>,
+    /// For the meta, zoom and twitter handshakes; on PUT "***" keeps the stored secret.
+    pub handshake_secret: Option<String>,
+    /// Replaces the JSON answer to accepted, filtered and duplicate events.
+    pub response: Option<ResponseInput>,
     #[serde(default)]
     #[schemars(with = "ReadOnly")]
     // Read-only: accepted so a client can send back what it got, and ignored.
@@ -127,11 +134,31 @@ pub struct ReceiverInput {
     /// query:name): deliveries with the same key go one after another, in acceptance order.
     #[schemars(extend("pattern" = "^(\\*|(body:/|header:|query:).+)$"))]
     pub order_by: Option<String>,
+    /// A jq program: events it does not yield `true` for are not delivered here.
+    pub filter: Option<String>,
+    /// A jq program building the body sent here.
+    pub transform: Option<String>,
     #[serde(default)]
     #[schemars(with = "ReadOnly")]
     // Read-only: accepted so a client can send back what it got, and ignored.
     #[allow(dead_code)]
     pub paused: Option<IgnoredAny>,
+}
+
+/// A listener's custom answer; `status` is 2xx.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResponseInput {
+    #[schemars(extend("minimum" = 200, "maximum" = 299))]
+    pub status: Option<u32>,
+    #[schemars(extend("pattern" = "^[\\t\\x20-\\x7e]*$"))]
+    pub content_type: Option<String>,
+    pub body: Option<String>,
+    #[schemars(extend(
+        "propertyNames" = {"pattern": "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},
+        "additionalProperties" = {"type": "string", "pattern": "^[\\t\\x20-\\x7e]*$"}
+    ))]
+    pub headers: Option<BTreeMap<String, String>>,
 }
 
 /// HTTP Basic credentials a provider must send.

@@ -2,8 +2,9 @@
 //! which every secret is `"***"`. Their schemas (derived) are the OpenAPI document's `Listener`
 //! and `Receiver`, so the document describes exactly what is sent.
 
-use super::super::doc::{ListenerDoc, OAuthDoc, RateLimitDoc, ReceiverDoc};
+use super::super::doc::{ListenerDoc, OAuthDoc, RateLimitDoc, ReceiverDoc, ResponseDoc};
 use super::{listener_url, ManagedBy, Meta};
+use crate::config::Handshake;
 use crate::http_util::rfc3339_ms;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Serialize, Serializer};
@@ -76,6 +77,38 @@ pub struct ListenerView {
     pub verify_secret: Option<Masked>,
     pub rate_limit: Option<RateLimitView>,
     pub managed_by: ManagedBy,
+    /// The provider handshake answered (the provider's preset unless set).
+    #[schemars(extend("enum" = ["none", "slack", "meta", "zoom", "microsoft-graph", "twitter", "dropbox"]))]
+    pub handshake: String,
+    pub handshake_secret: Option<Masked>,
+    /// The answer to accepted, filtered and duplicate events, when not the JSON one.
+    pub response: Option<ResponseView>,
+}
+
+/// A listener's custom answer.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "Response", extend("additionalProperties" = false))]
+pub struct ResponseView {
+    #[schemars(extend("minimum" = 200, "maximum" = 299))]
+    pub status: u32,
+    pub content_type: String,
+    pub body: String,
+    pub headers: BTreeMap<String, String>,
+}
+
+impl From<&ResponseDoc> for ResponseView {
+    fn from(r: &ResponseDoc) -> ResponseView {
+        ResponseView {
+            status: r.status.unwrap_or(200),
+            content_type: r
+                .content_type
+                .clone()
+                .unwrap_or_else(|| "text/plain".into()),
+            body: r.body.clone().unwrap_or_default(),
+            headers: r.headers.clone(),
+        }
+    }
 }
 
 /// HTTP Basic credentials a provider must send.
@@ -118,6 +151,10 @@ pub struct ReceiverView {
     pub order_by: Option<String>,
     /// Failing for `pause_after`: deliveries are held until resumed.
     pub paused: bool,
+    /// jq program: events it does not yield `true` for are not delivered here.
+    pub filter: Option<String>,
+    /// jq program building the body sent here.
+    pub transform: Option<String>,
 }
 
 /// OAuth 2.0 client credentials of a receiver.
@@ -170,6 +207,8 @@ impl ReceiverView {
             timeout: r.timeout.clone(),
             order_by: r.order_by.clone(),
             paused,
+            filter: r.filter.clone(),
+            transform: r.transform.clone(),
         }
     }
 }
@@ -218,6 +257,12 @@ impl ListenerView {
             verify_secret: mask(doc.verify_secret.as_ref()),
             rate_limit: doc.rate_limit.as_ref().map(RateLimitView::from),
             managed_by: meta.managed_by,
+            handshake: match &doc.handshake {
+                Some(h) => h.clone(),
+                None => Handshake::preset_for(&doc.provider).name().to_string(),
+            },
+            handshake_secret: mask(doc.handshake_secret.as_ref()),
+            response: doc.response.as_ref().map(ResponseView::from),
         }
     }
 }

@@ -29,8 +29,18 @@ struct Fixture {
     query: Option<String>,
 }
 
-/// Builds the request for one fixture file; Err is the reason printed on its ERR line.
-pub(super) fn prepare(config: &Config, base: &Url, path: &Path) -> anyhow::Result<Request<Body>> {
+/// A fixture file read: who it is for, its headers (without the credentials the config adds)
+/// and its body bytes.
+pub(crate) struct Loaded {
+    pub provider: String,
+    pub account_id: String,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    pub query: Option<String>,
+}
+
+/// Reads one fixture file; Err is the reason to print.
+pub(crate) fn load(path: &Path) -> anyhow::Result<Loaded> {
     let bytes = std::fs::read(path).map_err(|e| anyhow!("cannot read the file: {e}"))?;
     let fx: Fixture = serde_json::from_slice(&bytes).map_err(|e| anyhow!("bad fixture: {e}"))?;
     // rawBody wins when both are there: it exists for when the exact bytes matter.
@@ -39,6 +49,35 @@ pub(super) fn prepare(config: &Config, base: &Url, path: &Path) -> anyhow::Resul
         (None, Some(body)) => serde_json::to_vec(body).map_err(|e| anyhow!("{e}"))?,
         (None, None) => bail!("neither \"body\" nor \"rawBody\" in the fixture"),
     };
+    let mut headers = HeaderMap::new();
+    for (name, value) in &fx.headers {
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Number(_) | Value::Bool(_) => value.to_string(),
+            _ => bail!("header {name:?} is not a string"),
+        };
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| anyhow!("{name:?} is not a valid header name"))?;
+        headers.append(name.clone(), header_value(&name, &text)?);
+    }
+    // The body may be re-serialised, so a length copied from a captured request would be wrong.
+    headers.remove(header::CONTENT_LENGTH);
+    headers.remove(header::TRANSFER_ENCODING);
+    let query = (fx.query.as_deref())
+        .map(|q| q.trim_start_matches('?').to_string())
+        .filter(|q| !q.is_empty());
+    Ok(Loaded {
+        provider: fx.provider,
+        account_id: fx.account_id,
+        headers,
+        body,
+        query,
+    })
+}
+
+/// Builds the request for one fixture file; Err is the reason printed on its ERR line.
+pub(super) fn prepare(config: &Config, base: &Url, path: &Path) -> anyhow::Result<Request<Body>> {
+    let fx = load(path)?;
     let (provider, account) = (fx.provider.as_str(), fx.account_id.as_str());
     let listener = config
         .listeners
@@ -55,31 +94,14 @@ pub(super) fn prepare(config: &Config, base: &Url, path: &Path) -> anyhow::Resul
             .pop_if_empty()
             .extend(["api", "v1", "listener", provider, account]);
     }
-    url.set_query(
-        fx.query
-            .as_deref()
-            .map(|q| q.trim_start_matches('?'))
-            .filter(|q| !q.is_empty()),
-    );
+    url.set_query(fx.query.as_deref());
     let mut req = Request::post(url.as_str());
     let headers = req
         .headers_mut()
         .ok_or_else(|| anyhow!("the URL is not valid"))?;
-    for (name, value) in &fx.headers {
-        let text = match value {
-            Value::String(s) => s.clone(),
-            Value::Number(_) | Value::Bool(_) => value.to_string(),
-            _ => bail!("header {name:?} is not a string"),
-        };
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| anyhow!("{name:?} is not a valid header name"))?;
-        headers.append(name.clone(), header_value(&name, &text)?);
-    }
-    // The body may be re-serialised, so a length copied from a captured request would be wrong.
-    headers.remove(header::CONTENT_LENGTH);
-    headers.remove(header::TRANSFER_ENCODING);
-    add_credentials(config, listener, headers, &body)?;
-    req.body(Body::new(Bytes::from(body)))
+    *headers = fx.headers;
+    add_credentials(config, listener, headers, &fx.body)?;
+    req.body(Body::new(Bytes::from(fx.body)))
         .map_err(|e| anyhow!("cannot build the request: {e}"))
 }
 

@@ -3,7 +3,7 @@
 //! fixture's listener, so a fixture passes the checks the way the real provider's request would.
 
 mod answer;
-mod fixture;
+pub(super) mod fixture;
 
 use super::cli::ReplayArgs;
 use super::AlreadyReported;
@@ -162,7 +162,7 @@ fn client() -> anyhow::Result<ReplayClient> {
 }
 
 /// Fixture files in argument order; a folder's *.json files recursively, sorted by path.
-fn collect(args: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+pub(super) fn collect(args: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for arg in args {
         if !arg.exists() {
@@ -191,7 +191,7 @@ fn walk(path: &Path, named: bool, out: &mut Vec<PathBuf>) -> anyhow::Result<()> 
 }
 
 /// `provider/name.json`: the part of the path that tells fixtures apart.
-fn display_name(path: &Path) -> String {
+pub(super) fn display_name(path: &Path) -> String {
     let parts: Vec<_> = path.iter().map(|p| p.to_string_lossy()).collect();
     parts[parts.len().saturating_sub(2)..].join("/")
 }

@@ -10,6 +10,7 @@ fn spec_row(r: &Refusal) -> (u16, &'static str) {
         Refusal::ListenerNotFound => (404, "listener_not_found"),
         Refusal::MethodNotAllowed => (405, "method_not_allowed"),
         Refusal::IpNotAllowed => (403, "ip_not_allowed"),
+        Refusal::HandshakeRefused => (403, "handshake_refused"),
         Refusal::RateLimited { .. } => (429, "rate_limited"),
         Refusal::PayloadTooLarge => (413, "payload_too_large"),
         Refusal::HeadersTooLarge => (431, "headers_too_large"),

@@ -249,7 +249,15 @@ async fn insert_deliveries(
     let mut rows: Vec<(i64, i64, String)> = tx
         .query(
             &stmt,
-            &[&event_seqs, &listeners, &urls, &now, &order_keys, &lease.by, &until],
+            &[
+                &event_seqs,
+                &listeners,
+                &urls,
+                &now,
+                &order_keys,
+                &lease.by,
+                &until,
+            ],
         )
         .await?
         .iter()
