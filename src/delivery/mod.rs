@@ -7,6 +7,7 @@ mod dispatcher;
 pub mod health;
 pub mod oauth;
 pub mod outcome;
+mod overflow;
 pub mod report;
 pub mod request;
 pub(crate) mod retry;

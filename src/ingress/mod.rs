@@ -6,6 +6,7 @@ pub mod body;
 pub mod event;
 pub mod guards;
 pub mod handler;
+mod pluck;
 pub mod refusal;
 pub mod source;
 
