@@ -505,16 +505,7 @@ impl Loop {
             }
         };
         let fetched = jobs.len();
-        if fetched < free && !blocked {
-            self.note_drained(&room, cap, &jobs);
-        } else if fetched >= free {
-            // The store may hold more of these receivers' rows: they queue nothing in memory
-            // until it has handed them all back, so none is overtaken for long.
-            for job in &jobs {
-                self.waiting
-                    .spill(&receiver_key(&job.listener_id, &job.receiver_url));
-            }
-        }
+        self.note_store_rows(&room, cap, &jobs, fetched >= free, blocked);
         let mut started = 0;
         for job in jobs {
             // A due row read from the store is authoritative about its attempt count.
@@ -559,16 +550,30 @@ impl Loop {
         }
     }
 
-    /// After a poll that was limited by neither the window nor the total: every spilled receiver
-    /// that got fewer rows than it had room for has nothing left in the store.
-    fn note_drained(&mut self, room: &HashMap<String, usize>, cap: usize, jobs: &[DeliveryJob]) {
-        if !self.waiting.any_spilled() {
-            return;
-        }
+    /// What a poll tells about the rows each receiver still has in the store. A receiver that
+    /// got all it had room for (or any, when the poll was cut at the total) may have more
+    /// there: it queues nothing in memory, and each of its freed slots looks at the store,
+    /// until a poll limited by neither the window nor the total gives it fewer than its room.
+    fn note_store_rows(
+        &mut self,
+        room: &HashMap<String, usize>,
+        cap: usize,
+        jobs: &[DeliveryJob],
+        cut: bool,
+        blocked: bool,
+    ) {
         let mut got: HashMap<String, usize> = HashMap::new();
         for job in jobs {
             *got.entry(receiver_key(&job.listener_id, &job.receiver_url))
                 .or_default() += 1;
+        }
+        for (key, n) in &got {
+            if cut || *n >= room.get(key).copied().unwrap_or(cap) {
+                self.waiting.spill(key);
+            }
+        }
+        if cut || blocked || !self.waiting.any_spilled() {
+            return;
         }
         let spilled: Vec<String> = self.waiting.spilled_keys().cloned().collect();
         for key in spilled {
