@@ -10,6 +10,8 @@ if pad < 0 then pad = 0 end
 
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+-- The shared-secret header the benchmark's listener requires (examples/bench_config.rs).
+wrk.headers["X-Bench-Key"] = "bench-key-0"
 wrk.body = head .. string.rep("x", pad) .. tail
 
 -- One line of JSON that bench_run reads; non-2xx/3xx answers are in errors_status.

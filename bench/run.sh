@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The hookgate benchmark: builds in release mode, installs wrk if it is missing, then runs
+# The hookgate benchmark: builds in release mode, installs wrk, nginx and valgrind (Debian's
+# packages) if they are missing, then runs
 # examples/bench_run.rs, which prints one table and writes bench/results.json.
 #
 #   bench/run.sh                  # the full run (about 10 minutes on 2 cores)
@@ -10,11 +11,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v wrk >/dev/null 2>&1; then
-  echo "bench: installing wrk (Debian package)" >&2
+# wrk drives the load, nginx is the relay yardstick, valgrind counts instructions per event.
+missing=()
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
+command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "bench: installing ${missing[*]} (Debian packages)" >&2
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 cargo build --release --locked --bins --examples

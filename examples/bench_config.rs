@@ -4,7 +4,9 @@
 //!
 //! The first listener (`bench/acct-0`) is the one under load: its receivers are the `--receiver`
 //! URLs. The others point at `--other-receiver` and never get traffic; they are there to make
-//! the listener table as large as a big deployment's.
+//! the listener table as large as a big deployment's. Like a Hostaway account, the listener under
+//! load requires a shared-secret header (`X-Bench-Key`, which the load generators send) and
+//! admits only its source addresses (`allowed_ips`, loopback here).
 //!
 //! `cargo run --release --example bench_config -- --listeners 100000 --receiver URL --db PATH --out PATH`
 
@@ -83,6 +85,9 @@ fn main() -> Result<(), String> {
             id = listener_id(i),
         );
         if i == 0 {
+            out.push_str(
+                "allowed_ips = [\"127.0.0.1/32\"]\nrequired_headers = { \"X-Bench-Key\" = \"bench-key-0\" }\n",
+            );
             for url in &args.receiver {
                 let _ = write!(out, "\n[[listener.receiver]]\nurl = \"{url}\"\n{signing}");
                 if let Some(order_by) = &args.order_by {

@@ -286,6 +286,8 @@ async fn connection_task(
             .uri(path.as_str())
             .header(hyper::header::HOST, authority.as_str())
             .header(hyper::header::CONTENT_TYPE, "application/json")
+            // The shared secret the benchmark's listener requires (examples/bench_config.rs).
+            .header("x-bench-key", "bench-key-0")
             .body(Full::new(template.with_seq(seq)))
             .expect("request");
         if sender.ready().await.is_err() {

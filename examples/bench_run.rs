@@ -3,11 +3,17 @@
 //! hyper baseline measured in the same run, the target and whether it was met.
 //!
 //! Sections (bench/README.md says what each measures and why):
-//! baseline, ingest, e2e, scale, backlog, idle. `--quick` runs every section small and short,
+//! baseline, ingest, e2e, scale, backlog, idle, cost (instructions per event, under callgrind;
+//! not in `--quick`). `--quick` runs every section small and short,
 //! for CI: it proves the benchmark still works, the timings mean little.
 //!
 //! Every wait is bounded and every child process is killed when the driver exits, whichever
 //! way it exits.
+
+#[path = "bench_parts/cost.rs"]
+mod cost;
+#[path = "bench_parts/nginx.rs"]
+mod nginx;
 
 use clap::Parser;
 use serde_json::{json, Value};
@@ -28,7 +34,7 @@ struct Args {
     /// JSON results (default: bench/results.json, or bench/results-quick.json with --quick).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Only these sections, comma-separated (baseline,ingest,e2e,scale,backlog,order,idle).
+    /// Only these sections, comma-separated (baseline,ingest,e2e,scale,backlog,order,idle,cost).
     #[arg(long)]
     only: Option<String>,
     /// Keep the working directory (configs, databases, logs) for a look afterwards.
@@ -377,6 +383,8 @@ struct Ctx {
     postgres: Option<String>,
     /// The store the configs written from now on name instead of their SQLite file.
     store_url: Option<String>,
+    /// nginx relaying to one receiver, requests/s (baseline section): the relay yardstick.
+    nginx_rps: Option<f64>,
 }
 
 /// A running gateway.
@@ -397,6 +405,8 @@ struct Wrk {
 /// One ingest measurement: a fresh store, a receiver, a gateway, wrk.
 struct Ingest {
     rps: f64,
+    /// Deliveries the receiver counted per second during the same wrk run.
+    delivered_rps: f64,
     startup: Duration,
     rss_started: f64,
     /// VmHWM at `listening`: the peak of start-up itself.
@@ -490,7 +500,19 @@ impl Ctx {
 
     /// Starts `hookgate serve` and waits for its `listening` line (bounded).
     fn gateway(&self, config: &Path) -> Res<Gateway> {
-        let mut cmd = Command::new(&self.hookgate);
+        self.gateway_wrapped(config, &[])
+    }
+
+    /// `gateway`, run under `wrapper` (a program and its arguments, e.g. valgrind) if not empty.
+    fn gateway_wrapped(&self, config: &Path, wrapper: &[String]) -> Res<Gateway> {
+        let mut cmd = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(&self.hookgate);
+                c
+            }
+            None => Command::new(&self.hookgate),
+        };
         cmd.arg("serve")
             .arg("--config")
             .arg(config)
@@ -626,7 +648,21 @@ impl Ctx {
         let _ = std::fs::write(format!("/proc/{}/clear_refs", gw.proc.pid()), "5");
         let url = format!("http://{}/api/v1/listener/bench/acct-0", gw.public);
         self.wrk(&url, self.plan.warm_secs)?;
+        let delivered = |addr: &str| -> f64 {
+            http_get(addr, "/stats")
+                .ok()
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                .and_then(|v| v["deliveries"].as_f64())
+                .unwrap_or(0.0)
+        };
+        let before = delivered(&addrs[0]);
         let w = self.wrk(&url, self.plan.wrk_secs)?;
+        let secs = w.raw["duration_us"].as_f64().unwrap_or(0.0) / 1e6;
+        let delivered_rps = if secs > 0.0 {
+            (delivered(&addrs[0]) - before) / secs
+        } else {
+            0.0
+        };
         let metrics = http_get(&gw.admin, "/metrics").unwrap_or_default();
         let accepted = metric(&metrics, "hookgate_events_total", "accepted");
         let rss_peak = proc_mem_mb(gw.proc.pid(), "VmHWM:").unwrap_or(0.0);
@@ -641,6 +677,7 @@ impl Ctx {
         );
         Ok(Ingest {
             rps: w.rps,
+            delivered_rps,
             startup: gw.startup,
             rss_started,
             rss_startup_peak,
@@ -724,6 +761,25 @@ fn section_baseline(ctx: &mut Ctx) -> Res<f64> {
             r.rps / w.rps
         ),
     );
+    // A mature relay in front of the same kind of receiver: nginx proxy_pass.
+    let (mut recv, addrs) = ctx.receiver(&["127.0.0.1:0"])?;
+    let (mut proxy, proxy_url) = nginx::start(ctx, &addrs[0])?;
+    ctx.wrk(&proxy_url, ctx.plan.warm_secs)?;
+    let n = ctx.wrk(&proxy_url, ctx.plan.wrk_secs)?;
+    proxy.stop(Duration::from_secs(5));
+    recv.stop(Duration::from_secs(5));
+    ctx.nginx_rps = Some(n.rps);
+    ctx.row(
+        "baseline",
+        "nginx proxy_pass relay to one receiver",
+        Some(n.rps),
+        "req/s",
+        None,
+        format!(
+            "{:.2} x baseline: not durable; hookgate is measured against it",
+            n.rps / w.rps
+        ),
+    );
     // What the generator and loopback alone add to a fixed-rate latency.
     let floor = ctx.load(&url, w.rps / 2.0, ctx.plan.fixed_secs, 64)?;
     ctx.row(
@@ -739,7 +795,8 @@ fn section_baseline(ctx: &mut Ctx) -> Res<f64> {
     );
     ctx.detail(
         "baseline",
-        json!({"wrk": w.raw, "rps": w.rps.round(), "floor": floor, "relay_wrk": r.raw}),
+        json!({"wrk": w.raw, "rps": w.rps.round(), "floor": floor, "relay_wrk": r.raw,
+               "nginx_wrk": n.raw}),
     );
     p.stop(Duration::from_secs(5));
     Ok(w.rps)
@@ -756,13 +813,26 @@ fn section_ingest(ctx: &mut Ctx, baseline: Option<f64>) -> Res<f64> {
         None,
         "wrk 64 conns, 1 KiB JSON",
     );
+    ctx.row("ingest", "ingest / baseline", ratio, "x", None, "");
     ctx.row(
         "ingest",
-        "ingest / baseline",
-        ratio,
+        "  delivered to the receiver during the same run",
+        Some(one.delivered_rps),
+        "req/s",
+        None,
+        "what is not delivered meanwhile is left for later",
+    );
+    // nginx relays each request before answering it: compare with what hookgate both stored
+    // and delivered in the same time.
+    let relayed = one.rps.min(one.delivered_rps);
+    let nginx_rps = ctx.nginx_rps;
+    ctx.row(
+        "ingest",
+        "stored and relayed / nginx relay",
+        nginx_rps.map(|n| relayed / n),
         "x",
         Some(Target::AtLeast(0.5)),
-        "",
+        "the lesser of accepted and delivered per second, same receiver, same load",
     );
     // Where the time goes: the same load on a listener without receivers (store only).
     let store_only = ctx.ingest("ingest-store-only", 1, None, false)?;
@@ -995,6 +1065,29 @@ fn section_e2e(ctx: &mut Ctx) -> Res<()> {
     ctx.detail(
         "e2e",
         json!({"load": r, "gateway_deliveries_total": metric(&metrics, "hookgate_deliveries_total", "")}),
+    );
+    Ok(())
+}
+
+/// Events sent through the callgrind-instrumented gateway.
+const COST_EVENTS: u64 = 2000;
+
+fn section_cost(ctx: &mut Ctx) -> Res<()> {
+    let c = cost::measure(ctx, COST_EVENTS)?;
+    ctx.row(
+        "cost",
+        "instructions per delivered event (callgrind, 1 receiver)",
+        Some(c.instructions / c.events as f64),
+        "instr",
+        None,
+        format!(
+            "{} events on 16 connections; user-space instructions of all threads",
+            c.events
+        ),
+    );
+    ctx.detail(
+        "cost",
+        json!({"events": c.events, "instructions": c.instructions}),
     );
     Ok(())
 }
@@ -1709,6 +1802,7 @@ fn run(args: Args) -> Res<()> {
         details: serde_json::Map::new(),
         postgres: args.postgres.clone(),
         store_url: None,
+        nginx_rps: None,
     };
     let date = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let machine = machine();
@@ -1766,6 +1860,13 @@ fn run(args: Args) -> Res<()> {
             failures.push(format!("order: {e}"));
         }
         measure_noise("order");
+    }
+    // Slow (tens of seconds under valgrind): only when asked for or in a full run.
+    if (only.is_some() || !ctx.quick) && wanted("cost") {
+        if let Err(e) = section_cost(&mut ctx) {
+            failures.push(format!("cost: {e}"));
+        }
+        measure_noise("cost");
     }
     if wanted("idle") {
         if let Err(e) = section_idle(&mut ctx) {

@@ -2,10 +2,9 @@
 
 use crate::config::order::WHOLE_RECEIVER_KEY;
 use crate::config::{OrderBy, ReceiverSpec};
-use crate::ingress::event::{locate, RequestView};
+use crate::ingress::event::{locate, BodyFields, RequestView};
 use crate::store::OrderKeys;
 use http::HeaderMap;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// Keys longer than this are stored as their SHA-256: equal keys stay equal, rows stay small.
@@ -26,8 +25,6 @@ pub fn order_keys<'a>(
     source: &KeySource<'_>,
 ) -> OrderKeys {
     let mut keys = OrderKeys::new();
-    // The body is parsed once, and only when some ordered receiver reads it.
-    let mut json: Option<Option<Value>> = None;
     for receiver in receivers {
         let Some(order) = &receiver.order_by else {
             continue;
@@ -39,16 +36,16 @@ pub fn order_keys<'a>(
         let key = match order {
             OrderBy::Receiver => Some(WHOLE_RECEIVER_KEY.to_string()),
             OrderBy::Key(locators) => {
-                let parsed = match locators.reads_body() {
-                    true => json
-                        .get_or_insert_with(|| serde_json::from_slice(source.body).ok())
-                        .as_ref(),
+                // Only the key's own pointers are read, in one pass; a body that is not
+                // JSON has no key.
+                let fields = match locators.reads_body() {
+                    true => BodyFields::read(source.body, &[locators]).ok(),
                     false => None,
                 };
                 let view = RequestView {
                     headers: source.headers,
                     query: source.query,
-                    json: parsed,
+                    body: fields.as_ref(),
                 };
                 locate(locators, &view)
             }

@@ -7,7 +7,7 @@ use super::replay::{collect, display_name, fixture};
 use super::AlreadyReported;
 use crate::config::{self, Config, ListenerSpec};
 use crate::delivery::request::{body_for, AttemptContext};
-use crate::ingress::event::{locate, RequestView};
+use crate::ingress::event::{locate, BodyFields, RequestView};
 use crate::ingress::handler::storable_headers;
 use crate::ingress::handshake;
 use crate::rules::{self, EventFacts};
@@ -86,15 +86,16 @@ async fn preview(config: &Config, id: Option<&str>, file: &Path) -> anyhow::Resu
     }
     let needs_json = provider.event_type.reads_body()
         || provider.event_id.as_ref().is_some_and(|l| l.reads_body());
-    let json = serde_json::from_slice::<serde_json::Value>(&fx.body).ok();
-    if needs_json && json.is_none() {
+    let locators = [&provider.event_type];
+    let fields = BodyFields::read(&fx.body, &locators).ok();
+    if needs_json && fields.is_none() {
         out.push_str(": refused 400 invalid_payload (the body is not JSON)\n");
         return Ok(out);
     }
     let view = RequestView {
         headers: &fx.headers,
         query: fx.query.as_deref(),
-        json: json.as_ref(),
+        body: fields.as_ref(),
     };
     let event_type = locate(&provider.event_type, &view);
     let shown = event_type.as_deref().unwrap_or("(none)");

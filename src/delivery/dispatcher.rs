@@ -1,9 +1,12 @@
 //! The dispatcher: decides which deliveries run now, without polling delays and without
-//! holding the backlog in memory.
+//! holding more than a bounded part of the backlog in memory.
 //!
-//! Fresh deliveries arrive straight from ingest (no database read); everything
-//! else — retries, recovery after a crash, overflow — is read from the store
-//! when due. One task owns the in-flight set, so a delivery never runs twice at once.
+//! Fresh deliveries arrive straight from ingest (no database read); those that find their
+//! receiver at its concurrency limit wait in a bounded in-memory queue (`overflow.rs`).
+//! Everything else — retries, recovery after a crash, what the queues had no room for — is
+//! read from the store when due. One task owns the in-flight set, so a delivery never runs
+//! twice at once. A receiver's slot is held for the request only: the attempt is recorded
+//! (one group commit with many others) after the slot has gone to the next delivery.
 
 use super::attempt::{self, RetryPolicy};
 use super::client::HttpClient;
@@ -11,6 +14,7 @@ use super::contained::contained;
 use super::health::{HealthBook, Transition};
 use super::lease::{self, LeaseKeeper};
 use super::oauth::TokenCache;
+use super::overflow::Overflow;
 use super::report::{DeliveryObserver, DeliveryReport, ReceiverRef};
 use crate::http_util::loggable_url;
 use crate::listeners::{receiver_key, Registry, Snapshot};
@@ -35,6 +39,8 @@ const POLL_GAP: Duration = Duration::from_millis(2);
 const MAX_DEEP_GAP: Duration = Duration::from_secs(1);
 /// The longest the dispatcher sleeps without looking at the store.
 const MAX_IDLE: Duration = Duration::from_secs(5);
+/// Attempts sent but not yet recorded, in multiples of `concurrency`, past which no new one starts.
+const RECORDING_FACTOR: usize = 4;
 
 /// Where ingest and the management API hand deliveries to the dispatcher.
 #[derive(Clone)]
@@ -112,22 +118,44 @@ impl DispatchHandle {
 }
 
 /// What an attempt task reports back.
+enum Report {
+    /// The request is over: the receiver's slot is free while the attempt is recorded.
+    Sent { key: String },
+    /// The attempt is recorded (or given up on): the delivery may be picked up again.
+    Done(Done),
+}
+
+/// The end of an attempt.
 struct Done {
     delivery_id: i64,
     key: String,
     retry_at: Option<i64>,
+    /// True once `Report::Sent` has freed the receiver's slot.
+    sent: bool,
 }
 
 /// Sends its `Done` when dropped, however the attempt task ends, so a slot is never lost.
 struct DoneReport {
-    tx: mpsc::UnboundedSender<Done>,
+    tx: mpsc::UnboundedSender<Report>,
     done: Option<Done>,
+}
+
+impl DoneReport {
+    /// Frees the receiver's slot now that the request is over.
+    fn sent(&mut self) {
+        if let Some(done) = self.done.as_mut().filter(|d| !d.sent) {
+            done.sent = true;
+            let _ = self.tx.send(Report::Sent {
+                key: done.key.clone(),
+            });
+        }
+    }
 }
 
 impl Drop for DoneReport {
     fn drop(&mut self) {
         if let Some(done) = self.done.take() {
-            let _ = self.tx.send(done);
+            let _ = self.tx.send(Report::Done(done));
         }
     }
 }
@@ -203,7 +231,9 @@ pub fn start(
         done_tx,
         done_rx,
         inflight: HashSet::new(),
+        sending: 0,
         per_receiver: HashMap::new(),
+        waiting: Overflow::default(),
         recent: VecDeque::new(),
         recent_set: HashSet::new(),
         tracker: tracker.clone(),
@@ -212,6 +242,7 @@ pub fn start(
         last_poll: std::time::Instant::now(),
         deep_gap: POLL_GAP,
         hinted: Vec::new(),
+        retries: HashMap::new(),
     };
     let main = tokio::spawn(state.run(shutdown));
     (handle, Dispatcher { tracker, main })
@@ -221,10 +252,17 @@ struct Loop {
     shared: Arc<Shared>,
     handle: DispatchHandle,
     fresh_rx: mpsc::Receiver<DeliveryJob>,
-    done_tx: mpsc::UnboundedSender<Done>,
-    done_rx: mpsc::UnboundedReceiver<Done>,
+    done_tx: mpsc::UnboundedSender<Report>,
+    done_rx: mpsc::UnboundedReceiver<Report>,
+    /// Deliveries started and not yet recorded: the store must not hand them out again.
     inflight: HashSet<i64>,
+    /// Requests under way (slots of `concurrency` taken).
+    sending: usize,
+    /// Requests under way per receiver (slots of `receiver_concurrency` taken).
     per_receiver: HashMap<String, usize>,
+    /// Fresh deliveries waiting for a slot of their receiver, each keeping its lease (on a
+    /// shared store) while it waits, so no other instance takes it over meanwhile.
+    waiting: Overflow<(DeliveryJob, lease::Held)>,
     recent: VecDeque<i64>,
     recent_set: HashSet<i64>,
     tracker: TaskTracker,
@@ -239,6 +277,8 @@ struct Loop {
     last_poll: std::time::Instant,
     /// Receivers whose due rows sit behind another receiver's backlog, found by a deep pass.
     hinted: Vec<(String, String)>,
+    /// The earliest retry each receiver has waiting in the store (Unix ms).
+    retries: HashMap<String, i64>,
 }
 
 impl Loop {
@@ -263,13 +303,14 @@ impl Loop {
                 _ = shutdown.cancelled() => break,
                 // Completions first: under sustained ingest they free the slots new work needs.
                 // (A fresh copy arriving after its delivery finished is caught by `recent`.)
-                Some(done) = self.done_rx.recv() => self.finish(done),
+                Some(report) = self.done_rx.recv() => self.on_report(report),
                 Some(job) = self.fresh_rx.recv() => {
                     self.offer(job);
                 }
                 _ = self.handle.wake.notified() => {}
                 _ = tokio::time::sleep(sleep_for) => {
                     self.wake_at = None;
+                    self.retries_due();
                     self.handle.overflow.store(true, Ordering::Release);
                 }
             }
@@ -285,35 +326,122 @@ impl Loop {
     }
 
     fn free_slots(&self) -> usize {
-        self.limits().0.saturating_sub(self.inflight.len())
+        let total = self.limits().0;
+        let recording_room = (total * RECORDING_FACTOR).saturating_sub(self.inflight.len());
+        total.saturating_sub(self.sending).min(recording_room)
     }
 
-    /// Starts a job if it is not running already and its receiver has room; otherwise leaves it to the store.
+    fn on_report(&mut self, report: Report) {
+        match report {
+            Report::Sent { key } => self.release(&key),
+            Report::Done(done) => {
+                let (sent, key) = (done.sent, done.key.clone());
+                self.finish(done);
+                if sent {
+                    // A recorded attempt may free a slot too (see `free_slots`).
+                    self.start_waiting(&key);
+                } else {
+                    self.release(&key);
+                }
+            }
+        }
+    }
+
+    /// A request to `key` is over: its slot goes to the oldest delivery waiting for it, or for
+    /// any receiver with room.
+    fn release(&mut self, key: &str) {
+        self.sending = self.sending.saturating_sub(1);
+        if let Some(n) = self.per_receiver.get_mut(key) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.per_receiver.remove(key);
+            }
+        }
+        self.start_waiting(key);
+    }
+
+    /// Starts waiting deliveries while there are slots: `key`'s first, then any receiver's.
+    fn start_waiting(&mut self, key: &str) {
+        let (_, cap) = self.limits();
+        while self.free_slots() > 0 && self.per_receiver.get(key).copied().unwrap_or(0) < cap {
+            let Some((job, _lease)) = self.waiting.pop(key) else {
+                break;
+            };
+            self.offer_waiting(job, key.to_string());
+        }
+        while self.free_slots() > 0 && !self.waiting.is_empty() {
+            let per = &self.per_receiver;
+            let Some((k, (job, _lease))) = self
+                .waiting
+                .pop_any(|k| per.get(k).copied().unwrap_or(0) < cap)
+            else {
+                break;
+            };
+            self.offer_waiting(job, k);
+        }
+        if !self.waiting.has(key) && self.waiting.is_spilled(key) {
+            // Its queue is empty and the store holds the rest: read them back.
+            self.handle.overflow.store(true, Ordering::Release);
+        }
+    }
+
+    /// Starts a delivery taken from its receiver's queue (which had room when it was taken).
+    fn offer_waiting(&mut self, job: DeliveryJob, key: String) {
+        if self.inflight.contains(&job.delivery_id) || self.recent_set.contains(&job.delivery_id) {
+            return;
+        }
+        if self.handle.health.is_paused(&key) {
+            self.hold(job);
+            return;
+        }
+        self.launch(job, key);
+    }
+
+    /// A paused receiver's deliveries are held, not attempted: take them (and their siblings,
+    /// in memory too) out of the due range.
+    fn hold(&mut self, job: DeliveryJob) {
+        let key = receiver_key(&job.listener_id, &job.receiver_url);
+        self.waiting.forget(&key);
+        let store = self.shared.store.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store
+                .hold_receiver(&job.listener_id, &job.receiver_url)
+                .await
+            {
+                tracing::warn!(error = %e, "cannot hold the deliveries of a paused receiver");
+            }
+        });
+    }
+
+    /// Starts a job if it is not running already and its receiver has room; otherwise queues it
+    /// in memory behind the receiver's others, or leaves it to the store when the queue is full.
     fn offer(&mut self, job: DeliveryJob) -> bool {
         if self.inflight.contains(&job.delivery_id) || self.recent_set.contains(&job.delivery_id) {
             return false;
         }
-        let (total, per_receiver) = self.limits();
         let key = receiver_key(&job.listener_id, &job.receiver_url);
         if self.handle.health.is_paused(&key) {
-            // Held, not attempted: take it (and its siblings) out of the due range.
-            let store = self.shared.store.clone();
-            tokio::spawn(async move {
-                if let Err(e) = store
-                    .hold_receiver(&job.listener_id, &job.receiver_url)
-                    .await
-                {
-                    tracing::warn!(error = %e, "cannot hold the deliveries of a paused receiver");
-                }
-            });
+            self.hold(job);
             return false;
         }
+        let (_, per_receiver) = self.limits();
         let running = self.per_receiver.get(&key).copied().unwrap_or(0);
-        if self.inflight.len() >= total || running >= per_receiver {
-            self.handle.overflow.store(true, Ordering::Release);
+        if self.free_slots() == 0 || running >= per_receiver || self.waiting.has(&key) {
+            let lease = self.shared.leases.hold(job.delivery_id);
+            if self.waiting.push(&key, (job, lease)).is_err() {
+                // Still pending in the store, which hands it out once the queue has drained.
+                self.handle.overflow.store(true, Ordering::Release);
+            }
             return false;
         }
+        self.launch(job, key);
+        true
+    }
+
+    /// Runs a job that has a slot: its request, then the record of its attempt.
+    fn launch(&mut self, job: DeliveryJob, key: String) {
         self.inflight.insert(job.delivery_id);
+        self.sending += 1;
         *self.per_receiver.entry(key.clone()).or_default() += 1;
         let shared = self.shared.clone();
         let done_tx = self.done_tx.clone();
@@ -326,34 +454,20 @@ impl Loop {
                     delivery_id: job.delivery_id,
                     key,
                     retry_at: Some(now_ms() + 5000),
+                    sent: false,
                 }),
             };
             let _lease = shared.leases.hold(job.delivery_id);
-            let retry_at = run_attempt(&shared, &job).await;
+            let retry_at = run_attempt(&shared, &job, &mut report).await;
             if let Some(done) = report.done.as_mut() {
                 done.retry_at = retry_at;
             }
         });
-        true
     }
 
+    /// An attempt is recorded: the delivery leaves the in-flight set.
     fn finish(&mut self, done: Done) {
-        let (total, cap) = self.limits();
-        if self.inflight.len() >= total {
-            // Deliveries may have been left in the store for want of a slot; one is free now.
-            self.handle.overflow.store(true, Ordering::Release);
-        }
         self.inflight.remove(&done.delivery_id);
-        if let Some(n) = self.per_receiver.get_mut(&done.key) {
-            if *n >= cap {
-                // The receiver had deliveries held back; they can go now.
-                self.handle.overflow.store(true, Ordering::Release);
-            }
-            *n -= 1;
-            if *n == 0 {
-                self.per_receiver.remove(&done.key);
-            }
-        }
         if self.recent_set.insert(done.delivery_id) {
             self.recent.push_back(done.delivery_id);
             if self.recent.len() > RECENT_DONE {
@@ -363,6 +477,8 @@ impl Loop {
             }
         }
         if let Some(at) = done.retry_at {
+            let first = self.retries.entry(done.key.clone()).or_insert(at);
+            *first = (*first).min(at);
             // A retried delivery becomes fresh again when it is next picked up from the store.
             self.recent_set.remove(&done.delivery_id);
             self.wake_at = Some(self.wake_at.map_or(at, |w| w.min(at)));
@@ -383,6 +499,10 @@ impl Loop {
         for key in self.handle.health.paused_keys() {
             room.insert(key, 0);
         }
+        // Receivers with deliveries queued in memory take theirs from there first.
+        for key in self.waiting.busy_keys() {
+            room.insert(key.clone(), 0);
+        }
         let blocked = room.values().any(|r| *r == 0);
         let deep = blocked && self.last_deep.elapsed() >= self.deep_gap;
         let started_at = std::time::Instant::now();
@@ -391,7 +511,7 @@ impl Loop {
             now_ms: now,
             limit: free,
             running: self.inflight.clone(),
-            room,
+            room: room.clone(),
             default_room: cap,
             deep,
             hinted: std::mem::take(&mut self.hinted),
@@ -413,6 +533,7 @@ impl Loop {
             }
         };
         let fetched = jobs.len();
+        self.note_store_rows(&room, cap, &jobs, fetched >= free, blocked);
         let mut started = 0;
         for job in jobs {
             // A due row read from the store is authoritative about its attempt count.
@@ -425,8 +546,10 @@ impl Loop {
             // There may be more due than we could take.
             self.handle.overflow.store(true, Ordering::Release);
         }
-        if blocked && !deep && started < free {
+        if blocked && started < free {
             // Rows of other receivers may be hidden behind those without room: look deeper soon.
+            // (A receiver with deliveries queued in memory frees its slots without a look at the
+            // store, so this is what finds the others' retries behind its rows.)
             let at = now + self.deep_gap.as_millis() as i64;
             self.wake_at = Some(self.wake_at.map_or(at, |w| w.min(at)));
         }
@@ -436,18 +559,78 @@ impl Loop {
     }
 }
 
+impl Loop {
+    /// Retries that have fallen due are in the store: a receiver with a queue in memory turns
+    /// to the store once that queue has drained, so the retry is not overtaken for long.
+    fn retries_due(&mut self) {
+        let now = now_ms();
+        let due: Vec<String> = self
+            .retries
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in due {
+            self.retries.remove(&key);
+            if self.waiting.has(&key) {
+                self.waiting.spill(&key);
+            }
+        }
+    }
+
+    /// What a poll tells about the rows each receiver still has in the store. A receiver that
+    /// got all it had room for (or any, when the poll was cut at the total) may have more
+    /// there: it queues nothing in memory, and each of its freed slots looks at the store,
+    /// until a poll limited by neither the window nor the total gives it fewer than its room.
+    fn note_store_rows(
+        &mut self,
+        room: &HashMap<String, usize>,
+        cap: usize,
+        jobs: &[DeliveryJob],
+        cut: bool,
+        blocked: bool,
+    ) {
+        let mut got: HashMap<String, usize> = HashMap::new();
+        for job in jobs {
+            *got.entry(receiver_key(&job.listener_id, &job.receiver_url))
+                .or_default() += 1;
+        }
+        for (key, n) in &got {
+            if cut || *n >= room.get(key).copied().unwrap_or(cap) {
+                self.waiting.spill(key);
+            }
+        }
+        if cut || blocked || !self.waiting.any_spilled() {
+            return;
+        }
+        let spilled: Vec<String> = self.waiting.spilled_keys().cloned().collect();
+        for key in spilled {
+            let had = room.get(&key).copied().unwrap_or(cap);
+            if had > 0 && got.get(&key).copied().unwrap_or(0) < had {
+                self.waiting.store_drained(&key);
+            }
+        }
+    }
+}
+
 /// Runs one attempt and records it; returns when the delivery is due again, if it is.
-async fn run_attempt(shared: &Arc<Shared>, job: &DeliveryJob) -> Option<i64> {
+async fn run_attempt(
+    shared: &Arc<Shared>,
+    job: &DeliveryJob,
+    report: &mut DoneReport,
+) -> Option<i64> {
     let snapshot = shared.registry.snapshot();
     let sending = {
         let (shared, job, snapshot) = (shared.clone(), job.clone(), snapshot.clone());
         async move { attempt::run(&job, &snapshot, &shared.client, &shared.oauth).await }
     };
     let policy = RetryPolicy::of(job, &snapshot);
-    let report = contained(sending, job, &policy).await;
-    let label = report.label();
-    let fault = report.outcome.failure().map(|f| f.fault().as_str());
-    let record = report.record;
+    let attempt = contained(sending, job, &policy).await;
+    // The request is over: the receiver's slot goes to the next delivery while this is recorded.
+    report.sent();
+    let label = attempt.label();
+    let fault = attempt.outcome.failure().map(|f| f.fault().as_str());
+    let record = attempt.record;
     let took = Duration::from_millis(record.duration_ms.max(0) as u64);
     shared.metrics.observe_attempt(label, took);
     tracing::info!(

@@ -8,6 +8,7 @@ pub mod health;
 pub mod lease;
 pub mod oauth;
 pub mod outcome;
+mod overflow;
 pub mod report;
 pub mod request;
 pub(crate) mod retry;

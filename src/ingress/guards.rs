@@ -3,7 +3,7 @@
 
 use super::auth;
 use super::body::{read_limited, BodyError};
-use super::event::{locate, RequestView};
+use super::event::{locate, BodyFields, RequestView};
 use super::refusal::Refusal;
 use super::source::client_ip;
 use crate::config::{Handshake, ServerSettings};
@@ -125,17 +125,19 @@ pub fn locate_event(rt: &ListenerRuntime, parts: &Parts, body: &[u8]) -> Result<
     let provider = &rt.provider;
     let needs_json = provider.event_type.reads_body()
         || provider.event_id.as_ref().is_some_and(|l| l.reads_body());
-    let json = if needs_json {
-        let value = serde_json::from_slice::<serde_json::Value>(body)
-            .map_err(|e| Refusal::InvalidJson(e.to_string()))?;
-        Some(value)
+    let fields = if needs_json {
+        let mut locators = vec![&provider.event_type];
+        locators.extend(provider.event_id.as_ref());
+        let fields =
+            BodyFields::read(body, &locators).map_err(|e| Refusal::InvalidJson(e.to_string()))?;
+        Some(fields)
     } else {
         None
     };
     let view = RequestView {
         headers: &parts.headers,
         query: parts.uri.query(),
-        json: json.as_ref(),
+        body: fields.as_ref(),
     };
     Ok(Located {
         event_type: locate(&provider.event_type, &view),

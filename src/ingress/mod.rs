@@ -7,6 +7,7 @@ pub mod event;
 pub mod guards;
 pub mod handler;
 pub mod handshake;
+mod pluck;
 pub mod refusal;
 pub mod source;
 

@@ -8,13 +8,13 @@ use std::sync::Arc;
 impl SqliteStore {
     /// Commits the event and one pending delivery per receiver before returning
     /// (fsync included), or reports a duplicate. Fails fast with `Full` when the
-    /// write queue has no room, so the caller can answer 503.
+    /// queue of waiting events is full, so the caller can answer 503. (`ingest_batch.rs`.)
     pub(super) async fn ingest(&self, new: NewEvent) -> Result<IngestOutcome, StoreError> {
-        self.try_write(move |conn| insert(conn, new)).await
+        self.ingest_batched(new, true).await
     }
 }
 
-fn insert(conn: &Connection, new: NewEvent) -> rusqlite::Result<IngestOutcome> {
+pub(super) fn insert(conn: &Connection, new: NewEvent) -> rusqlite::Result<IngestOutcome> {
     let NewEvent {
         mut event,
         receiver_urls,
@@ -79,6 +79,6 @@ impl SqliteStore {
     /// Like `ingest`, but waits for room in the write queue: for hookgate's own events, which
     /// have no caller to answer 503 to.
     pub(super) async fn ingest_internal(&self, new: NewEvent) -> Result<IngestOutcome, StoreError> {
-        self.write(move |conn| insert(conn, new)).await
+        self.ingest_batched(new, false).await
     }
 }

@@ -3,10 +3,12 @@
 //! Work is handed in as closures over a `Connection` (`write`, `try_write`, `read`); those
 //! stay inside this module, so no SQLite type reaches the `Backend` interface.
 
+mod attempt_batch;
 mod backend;
 mod events_api;
 mod health;
 mod ingest;
+mod ingest_batch;
 mod listeners;
 mod queries;
 mod retention;
@@ -51,6 +53,10 @@ const POOLED_READERS: usize = 8;
 
 struct Inner {
     path: PathBuf,
+    /// Attempt records waiting to be written together.
+    attempts: Arc<attempt_batch::AttemptBatch>,
+    /// Accepted events waiting to be written together.
+    ingests: Arc<ingest_batch::IngestBatch>,
     writer: mpsc::Sender<Job>,
     readers: Mutex<Vec<Connection>>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -77,6 +83,8 @@ impl SqliteStore {
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
+                attempts: Arc::default(),
+                ingests: Arc::new(ingest_batch::IngestBatch::new(queue_capacity)),
                 writer: tx,
                 readers: Mutex::new(Vec::new()),
                 writer_thread: Mutex::new(Some(handle)),

@@ -27,11 +27,6 @@ impl SqliteStore {
         .await
     }
 
-    /// Records an attempt and moves the delivery on, in one committed write.
-    pub(super) async fn record_attempt(&self, rec: AttemptRecord) -> Result<bool, StoreError> {
-        self.write(move |conn| record(conn, &rec)).await
-    }
-
     /// How many deliveries are waiting to be sent.
     pub(super) async fn pending_count(&self) -> Result<i64, StoreError> {
         self.read(|conn| {
@@ -243,12 +238,32 @@ fn event_from_row(r: &Row<'_>) -> rusqlite::Result<StoredEvent> {
     })
 }
 
-/// True when the delivery was still there to move on (its event may have been deleted).
-fn record(conn: &Connection, rec: &AttemptRecord) -> rusqlite::Result<bool> {
+/// Moves the delivery on and logs the attempt; true when the delivery was still there to move
+/// on (its event may have been deleted while the attempt ran: then there is nothing to log to).
+pub(super) fn record(conn: &Connection, rec: &AttemptRecord) -> rusqlite::Result<bool> {
+    let next_at = match rec.next {
+        NextStep::RetryAt(at) => Some(at),
+        _ => None,
+    };
+    let moved = conn
+        .prepare_cached(
+            "UPDATE deliveries SET status = ?2, attempt_count = ?3, next_attempt_at = ?4, last_status_code = ?5, last_error = ?6
+         WHERE id = ?1",
+        )?
+        .execute(params![
+            rec.delivery_id,
+            rec.next.status(),
+            rec.attempt,
+            next_at,
+            rec.status_code,
+            rec.error
+        ])?;
+    if moved == 0 {
+        return Ok(false);
+    }
     conn.prepare_cached(
-        // The event may have been deleted while the attempt ran: then there is nothing to log to.
         "INSERT OR REPLACE INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ?1)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
         rec.delivery_id,
@@ -259,22 +274,5 @@ fn record(conn: &Connection, rec: &AttemptRecord) -> rusqlite::Result<bool> {
         rec.error,
         rec.response
     ])?;
-    let next_at = match rec.next {
-        NextStep::RetryAt(at) => Some(at),
-        _ => None,
-    };
-    let moved = conn
-        .prepare_cached(
-            "UPDATE deliveries SET status = ?2, attempt_count = ?3, next_attempt_at = ?4, last_status_code = ?5, last_error = ?6
-         WHERE id = ?1",
-        )?
-    .execute(params![
-        rec.delivery_id,
-        rec.next.status(),
-        rec.attempt,
-        next_at,
-        rec.status_code,
-        rec.error
-    ])?;
-    Ok(moved > 0)
+    Ok(true)
 }

@@ -124,3 +124,55 @@ async fn retries_of_a_fast_receiver_are_not_stuck_behind_a_slow_receivers_backlo
         "the slow receiver should still have a backlog"
     );
 }
+
+#[tokio::test]
+async fn a_busy_receiver_gets_every_delivery_once_in_order_and_within_its_concurrency() {
+    let busy = Receiver::start().await;
+    busy.set_delay(Duration::from_millis(100));
+    let other = Receiver::start().await;
+    let gw = Gateway::start(
+        &two_receivers(&busy.url("/busy"), &other.url("/other"), "").replace(
+            "[delivery]",
+            "[delivery]\nreceiver_concurrency = 2\nconcurrency = 8",
+        ),
+    );
+    let started = Instant::now();
+    // Far more than two at a time: most wait for the busy receiver's two slots.
+    send(&gw, 40).await;
+    assert!(
+        wait_until(Duration::from_secs(30), || busy.count() == 40).await,
+        "the busy receiver got {} of 40",
+        busy.count()
+    );
+    let took = last_arrival(&busy) - started;
+    // Two at a time, 100 ms each: the 40th cannot start before 19 rounds have passed.
+    assert!(
+        took >= Duration::from_millis(1800),
+        "40 deliveries of 100 ms, two at a time, all started within {took:?}"
+    );
+    let order: Vec<i64> = busy
+        .received()
+        .iter()
+        .map(|r| {
+            serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()["n"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    let mut each = order.clone();
+    each.sort_unstable();
+    assert_eq!(
+        each,
+        (0..40).collect::<Vec<i64>>(),
+        "each event exactly once"
+    );
+    for (position, n) in order.iter().enumerate() {
+        assert!(
+            (position as i64 - n).abs() <= 2,
+            "event {n} arrived {position}th: {order:?}"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(busy.count(), 40, "nothing is sent again afterwards");
+    assert_eq!(other.count(), 40);
+}
