@@ -27,6 +27,7 @@ pub(crate) mod logging;
 pub(crate) mod memory;
 pub(crate) mod metrics;
 pub(crate) mod netguard;
+pub(crate) mod recent;
 pub(crate) mod retention;
 pub(crate) mod server;
 pub mod signature;

@@ -6,6 +6,7 @@ mod common;
 mod admin;
 mod cli;
 mod config;
+mod dashboard;
 mod delivery;
 mod durability;
 mod fixtures;
