@@ -28,31 +28,55 @@ function select(id, label, options, value, onchange) {
 }
 
 function filters(ctx, base, state, listeners, types) {
-  const set = (key) => (ev) => go(base, { ...state, [key]: ev.target.value, page: '' });
+  const set = (key) => (ev) => go(base, { ...state, [key]: ev.target.value, skip: '' });
+  const setBefore = (ev) => go(base, { ...state, before: ev.target.value ? new Date(ev.target.value).toISOString() : '', skip: '' });
   const typeList = h('datalist', { id: 'event-types' }, types.map((t) => h('option', { value: t })));
   const typeInput = h('input', { id: 'f-type', list: 'event-types', value: state.type, placeholder: 'any', onchange: set('type') });
   return h('form', { class: 'filters', 'aria-label': 'Filter events', onsubmit: (ev) => ev.preventDefault() },
     listeners ? select('f-listener', 'Listener', listeners.map((l) => [l.integrationAccountWebhookId, `${l.name} (${l.provider})`]), state.listener, set('listener')) : null,
     select('f-status', 'Delivery status', [['', 'any'], ['pending', 'pending'], ['succeeded', 'succeeded'], ['failed', 'failed']], state.status, set('status')),
     h('div', { class: 'field' }, h('label', { for: 'f-type' }, 'Event type'), typeInput, typeList),
+    h('div', { class: 'field' }, h('label', { for: 'f-before' }, 'Received before'),
+      h('input', { id: 'f-before', type: 'datetime-local', step: 1, value: localInput(state.before), onchange: setBefore })),
     h('label', { class: 'check' }, h('input', { type: 'checkbox', id: 'f-live', checked: state.live !== 'off',
       onchange: (ev) => go(base, { ...state, live: ev.target.checked ? '' : 'off' }) }), 'Refresh by itself'));
 }
 
-function pager(base, state, total) {
-  const page = Number(state.page || 0);
-  const from = total ? page * PAGE + 1 : 0;
-  const to = Math.min(total, (page + 1) * PAGE);
+function pager(base, state, skip, total) {
+  const from = total ? skip + 1 : 0;
+  const to = Math.min(total, skip + PAGE);
   return h('nav', { class: 'pager', 'aria-label': 'Pages' },
-    h('button', { type: 'button', disabled: page === 0, onclick: () => go(base, { ...state, page: page - 1 || '' }) }, '← Newer'),
+    h('button', { type: 'button', disabled: skip === 0, onclick: () => go(base, { ...state, before: '', skip: Math.max(0, skip - PAGE) || '' }) }, '← Newer'),
     h('span', { class: 'muted', 'data-total': total }, `${number(from)}–${number(to)} of ${number(total)}`),
-    h('button', { type: 'button', disabled: to >= total, onclick: () => go(base, { ...state, page: page + 1 }) }, 'Older →'));
+    h('button', { type: 'button', disabled: to >= total, onclick: () => go(base, { ...state, before: '', skip: skip + PAGE }) }, 'Older →'));
+}
+
+// The position (newest first) of the first event received before `before`: a binary search
+// over the API's paging, one event per probe, so it costs about log2(total) small calls.
+async function positionBefore(path, params, total, before) {
+  const limit = Date.parse(before);
+  let lo = 0;
+  let hi = total;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const probe = await api(`${path}${query({ ...params, take: 1, skip: mid })}`);
+    const e = probe.events[0];
+    if (!e || Date.parse(e.receivedAt) < limit) hi = mid; else lo = mid + 1;
+  }
+  return lo;
+}
+
+// The value of a datetime-local input for an ISO time, in local time.
+function localInput(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 19);
 }
 
 export function eventsView(ctx, system) {
   const base = system ? '#/system' : '#/events';
   const p = ctx.params;
-  const state = { listener: system ? '' : p.get('listener') || '', status: p.get('status') || '', type: p.get('type') || '', page: p.get('page') || '', live: p.get('live') || '' };
+  const state = { listener: system ? '' : p.get('listener') || '', status: p.get('status') || '', type: p.get('type') || '', skip: p.get('skip') || '', before: p.get('before') || '', live: p.get('live') || '' };
   let timer = 0;
   let stopped = false;
   let listeners = null;
@@ -68,8 +92,14 @@ export function eventsView(ctx, system) {
       const id = system ? SYSTEM_LISTENER : state.listener;
       const title = system ? 'System events' : 'Events';
       if (!id) { show(ctx.view, h('h1', {}, title), h('p', { class: 'empty' }, 'No listeners yet.')); return; }
-      const page = await api(`integration_account_webhook/${encodeURIComponent(id)}/events${query({
-        take: PAGE, skip: Number(state.page || 0) * PAGE, status: state.status, eventType: state.type })}`);
+      const path = `integration_account_webhook/${encodeURIComponent(id)}/events`;
+      const params = { status: state.status, eventType: state.type };
+      if (state.before && !state.skip) {
+        const first = await api(`${path}${query({ ...params, take: 1 })}`);
+        state.skip = String(await positionBefore(path, params, first.totalEventsCount, state.before));
+      }
+      const skip = Number(state.skip || 0);
+      const page = await api(`${path}${query({ ...params, take: PAGE, skip })}`);
       if (stopped) return;
       const focused = document.activeElement && document.activeElement.id;
       show(ctx.view,
@@ -78,7 +108,7 @@ export function eventsView(ctx, system) {
         panel(page.events.length
           ? table([['Received'], ['Event type'], ['Deliveries'], ['Source', 'narrow-hide'], ['Event id', 'narrow-hide']], eventRows(page.events))
           : h('p', { class: 'empty' }, 'No events match.'),
-        pager(base, state, page.totalEventsCount)));
+        pager(base, state, skip, page.totalEventsCount)));
       if (focused) { const el = document.getElementById(focused); if (el) el.focus(); }
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) { ctx.onUnauthorized(); return; }
