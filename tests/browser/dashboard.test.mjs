@@ -55,6 +55,13 @@ async function tour(page, admin, size, retry) {
   await page.getByRole('heading', { name: 'Orders (Smoobu)' }).waitFor();
   assert.equal(await page.getByRole('button', { name: /^Resume / }).count(), 1, 'the paused receiver has Resume');
   assert.ok(await page.getByRole('button', { name: /Copy listener URL/ }).count() >= 2);
+  if (retry) {
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.getByRole('button', { name: 'Copy listener URL of Orders (Smoobu)' }).click();
+    await page.getByRole('button', { name: 'Copy listener URL of Orders (Smoobu)' }).filter({ hasText: 'Copied' }).waitFor();
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    assert.equal(copied, 'https://hooks.example.com/api/v1/listener/smoobu/acme-orders');
+  }
   await shoot(page, size, 'listeners');
 
   await page.getByRole('link', { name: 'Events', exact: true }).click();

@@ -17,6 +17,7 @@ function receiverHealth(listenerId, r, unhealthy) {
 
 function listenerPanel(ctx, l, unhealthy, reload) {
   const url = (l.listenerUrl || [])[0] || '';
+  const shown = h('code', {}, url);
   const receivers = h('ul', { class: 'receivers' }, l.receivers.map((r) => h('li', {},
     h('span', { class: 'mono' }, r.url),
     receiverHealth(l.integrationAccountWebhookId, r, unhealthy),
@@ -37,7 +38,7 @@ function listenerPanel(ctx, l, unhealthy, reload) {
     h('dl', { class: 'kv' },
       h('dt', {}, 'Provider'), h('dd', {}, l.provider),
       h('dt', {}, 'Account'), h('dd', { class: 'mono' }, l.integrationAccountId),
-      h('dt', {}, 'Listener URL'), h('dd', { class: 'url' }, h('code', {}, url), url ? copyButton(url, `listener URL of ${l.name}`) : null),
+      h('dt', {}, 'Listener URL'), h('dd', { class: 'url' }, shown, url ? copyButton(url, `listener URL of ${l.name}`, shown) : null),
       h('dt', {}, 'Subscriptions'), h('dd', {}, subscriptions(l)),
       h('dt', {}, 'Receivers'), h('dd', {}, receivers))));
 }

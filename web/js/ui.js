@@ -30,17 +30,19 @@ export function time(iso) {
 
 export function number(n) { return new Intl.NumberFormat().format(n); }
 
-// A button that copies `text`, saying so for screen readers too.
-export function copyButton(text, what) {
+// A button that copies `text`, saying so for screen readers too. Where the clipboard API is not
+// offered (a plain-http address other than localhost), it selects `target` for Ctrl+C instead.
+export function copyButton(text, what, target) {
   const b = h('button', { type: 'button', class: 'small', 'aria-label': `Copy ${what}` }, 'Copy');
   b.addEventListener('click', async () => {
     try {
       await navigator.clipboard.writeText(text);
       b.textContent = 'Copied';
     } catch {
-      b.textContent = 'Copy failed';
+      if (target) window.getSelection().selectAllChildren(target);
+      b.textContent = target ? 'Selected: press Ctrl+C' : 'Copy failed';
     }
-    setTimeout(() => { b.textContent = 'Copy'; }, 1500);
+    setTimeout(() => { b.textContent = 'Copy'; }, 2000);
   });
   return b;
 }
