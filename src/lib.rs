@@ -28,6 +28,7 @@ pub(crate) mod logging;
 pub(crate) mod memory;
 pub(crate) mod metrics;
 pub(crate) mod netguard;
+pub(crate) mod recent;
 pub(crate) mod retention;
 // Public for the bench binary (bench/), which times the programs.
 pub mod rules;

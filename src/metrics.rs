@@ -2,6 +2,8 @@
 
 use crate::ingress::answer::Answer;
 use crate::ingress::refusal::Refusal;
+use crate::recent::RecentActivity;
+use crate::store::now_ms;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -66,6 +68,8 @@ pub struct Metrics {
     /// Read without locking on every request; replaced (under `grow`) when a new provider appears.
     by_provider: arc_swap::ArcSwap<HashMap<String, Arc<ProviderCounters>>>,
     grow: Mutex<()>,
+    /// The last hour, minute by minute, for the dashboard.
+    pub recent: RecentActivity,
 }
 
 /// Buckets from 0.5 ms to 30 s: acks are milliseconds, slow receivers are seconds.
@@ -140,6 +144,7 @@ impl Default for Metrics {
             leases_expired,
             by_provider: Default::default(),
             grow: Mutex::new(()),
+            recent: RecentActivity::default(),
         }
     }
 }
@@ -175,6 +180,7 @@ impl Metrics {
             }
         }
         self.ingest_duration.observe(took.as_secs_f64());
+        self.recent.request(now_ms(), status);
     }
 
     fn provider_counters(&self, provider: &str) -> Arc<ProviderCounters> {
@@ -223,6 +229,7 @@ impl Metrics {
             })
             .inc();
         self.attempt_duration.observe(took.as_secs_f64());
+        self.recent.attempt(now_ms(), outcome);
     }
 
     pub fn pending_add(&self, n: i64) {

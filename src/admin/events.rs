@@ -6,7 +6,7 @@ use super::render;
 use super::request::{Problem, Query};
 use crate::app::App;
 use crate::http_util;
-use crate::listeners::catalog;
+use crate::listeners::{catalog, SYSTEM_LISTENER_ID};
 use crate::store::{now_ms, EventFilter};
 use http::StatusCode;
 use serde_json::{json, Value};
@@ -30,7 +30,9 @@ pub async fn list(app: &App, listener_id: &str, query: Option<&str>) -> ApiResul
     if !problems.is_empty() {
         return Err(ApiError::Invalid(problems));
     }
-    if catalog::find(app, listener_id).await?.is_none() {
+    // The gateway's own events (SPEC §6) are listed under the system listener's id.
+    let system = listener_id == SYSTEM_LISTENER_ID;
+    if !system && catalog::find(app, listener_id).await?.is_none() {
         return Err(ApiError::not_found("no listener with this id"));
     }
     let filter = EventFilter {

@@ -5,6 +5,7 @@
 //! nothing about which paths or ids exist; then the route, then the token's scope.
 
 mod auth;
+mod dashboard;
 pub mod doc;
 pub mod error;
 mod event_types;
@@ -12,6 +13,7 @@ mod events;
 pub mod input;
 mod listeners;
 mod openapi;
+mod overview;
 mod receivers;
 pub mod render;
 mod request;
@@ -38,6 +40,9 @@ pub async fn route(app: Arc<App>, req: Request<Incoming>, _peer: SocketAddr) -> 
     }
     let open = matches!(path, "/healthz" | "/readyz" | "/metrics" | "/openapi.json");
     if !open {
+        if let Some(asset) = dashboard::asset(path) {
+            return dashboard::serve(asset, req.method());
+        }
         return ApiError::not_found("no such path").into_response();
     }
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
@@ -93,5 +98,7 @@ async fn call(app: &App, req: Request<Incoming>) -> ApiResult {
         Endpoint::RetryEvent(id) => events::retry(app, &id, query).await?,
         Endpoint::DeleteEvent(id) => events::delete(app, &id).await?,
         Endpoint::EventTypes => event_types::list(query),
+        Endpoint::Whoami => overview::whoami(token)?,
+        Endpoint::Overview => overview::overview(app).await?,
     })
 }

@@ -210,6 +210,23 @@ fn schemas(providers: &[String]) -> Value {
             "success": {"const": true},
             "eventId": {"type": "string"}
         })),
+        "Whoami": exact(json!({
+            "name": {"type": "string", "description": "The token's name in [[admin.token]]."},
+            "scopes": {"type": "array", "items": {"type": "string",
+                "enum": [Scope::View.name(), Scope::Add.name(), Scope::Edit.name(), Scope::Remove.name()]}}
+        })),
+        "Overview": exact(json!({
+            "lastHour": activity(false),
+            "pending": {"type": "integer", "minimum": 0, "description": "Deliveries waiting in the store."},
+            "perMinute": {"type": "array", "minItems": 60, "maxItems": 60, "items": activity(true),
+                "description": "The last 60 minutes, oldest first, as seen by this process."},
+            "unhealthyReceivers": {"type": "array", "items": exact(json!({
+                "listenerId": {"type": "string"},
+                "url": {"type": "string"},
+                "failingSince": {"type": ["string", "null"], "format": "date-time"},
+                "pausedAt": {"type": ["string", "null"], "format": "date-time"}
+            }))}
+        })),
         "EventTypes": exact(json!({
             "eventTypes": {"type": "array", "items": exact(json!({
                 "name": {"type": "string"},
@@ -226,6 +243,20 @@ fn schemas(providers: &[String]) -> Value {
 
 /// The schemas of the listener types, derived from the types the server reads and writes:
 /// `Listener` and `Receiver` as answered, `ListenerInput` and `ReceiverInput` as read.
+/// Counts of listener requests by outcome and of deliveries that failed for good; with the
+/// minute they belong to, or (`minute` false) summed over the hour.
+fn activity(minute: bool) -> Value {
+    let count = || json!({"type": "integer", "minimum": 0});
+    let mut properties = json!({
+        "accepted": count(), "filtered": count(), "duplicate": count(),
+        "refused": count(), "failed": count()
+    });
+    if minute {
+        properties["minute"] = date_time();
+    }
+    exact(properties)
+}
+
 fn derived_schemas(providers: &[String]) -> Map<String, Value> {
     let settings = || {
         SchemaSettings::draft2020_12().with(|s| {
@@ -269,7 +300,24 @@ fn paths() -> Value {
     if let (Some(all), Value::Object(open)) = (all.as_object_mut(), open_paths()) {
         all.extend(open);
     }
+    if let (Some(all), Value::Object(more)) = (all.as_object_mut(), dashboard_paths()) {
+        all.extend(more);
+    }
     all
+}
+
+/// The paths the dashboard reads besides listeners and events.
+fn dashboard_paths() -> Value {
+    json!({
+        "/api/v1/whoami": {
+            "get": operation("whoami", "The calling token's name and scopes (the dashboard shows only what they allow).",
+                Scope::View, vec![], None, ("200", ok("The token.", reference("Whoami"))), &[])
+        },
+        "/api/v1/overview": {
+            "get": operation("overview", "The last hour at a glance: requests by outcome, failed deliveries, pending deliveries, unhealthy receivers.",
+                Scope::View, vec![], None, ("200", ok("The overview.", reference("Overview"))), &[])
+        }
+    })
 }
 
 /// The paths that need no token.
@@ -350,7 +398,7 @@ fn api_paths() -> Value {
                 ("200", ok("The receivers resumed (URLs); empty when none was paused.", reference("Resumed"))), &["404"])
         },
         "/api/v1/integration_account_webhook/{id}/events": {
-            "get": operation("listListenerEvents", "A listener's events, newest first.",
+            "get": operation("listListenerEvents", "A listener's events, newest first (`__system__`: the gateway's own events).",
                 Scope::View, event_params, None,
                 ("200", ok("One page and the filtered total.", reference("EventList"))), &["400", "404"])
         },

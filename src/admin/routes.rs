@@ -18,6 +18,8 @@ pub enum Endpoint {
     RetryEvent(String),
     DeleteEvent(String),
     EventTypes,
+    Whoami,
+    Overview,
 }
 
 /// What a method and path come to.
@@ -31,7 +33,7 @@ pub enum Resolved {
 
 /// The path templates served, for the OpenAPI document's self-check.
 #[cfg(test)]
-pub const TEMPLATES: [&str; 8] = [
+pub const TEMPLATES: [&str; 10] = [
     "/api/v1/integration_account_webhook",
     "/api/v1/integration_account_webhook/{id}",
     "/api/v1/integration_account_webhook/{id}/test",
@@ -40,6 +42,8 @@ pub const TEMPLATES: [&str; 8] = [
     "/api/v1/events/{eventId}",
     "/api/v1/events/{eventId}/retry",
     "/api/v1/event_types",
+    "/api/v1/whoami",
+    "/api/v1/overview",
 ];
 
 /// Matches `path` (already without its query) and `method` against the table.
@@ -96,6 +100,14 @@ pub fn resolve(method: &Method, path: &str) -> Resolved {
         },
         ["event_types"] => match *m {
             Method::GET => Resolved::Found(EventTypes, Scope::View),
+            _ => Resolved::WrongMethod("GET"),
+        },
+        ["whoami"] => match *m {
+            Method::GET => Resolved::Found(Whoami, Scope::View),
+            _ => Resolved::WrongMethod("GET"),
+        },
+        ["overview"] => match *m {
+            Method::GET => Resolved::Found(Overview, Scope::View),
             _ => Resolved::WrongMethod("GET"),
         },
         _ => Resolved::NotFound,

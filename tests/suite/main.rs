@@ -7,6 +7,7 @@ mod admin;
 mod cli;
 mod cluster;
 mod config;
+mod dashboard;
 mod delivery;
 mod durability;
 mod fixtures;
