@@ -71,27 +71,12 @@ impl Drop for ClusterDb {
     }
 }
 
-/// Runs one statement on a thread of its own (callers may be inside a runtime).
+/// Runs one statement (callers may be inside a runtime).
 fn run_sql(url: &str, sql: &str) -> Result<(), String> {
-    let (url, sql) = (url.to_string(), sql.to_string());
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let connecting = tokio_postgres::connect(&url, tokio_postgres::NoTls);
-            let (client, connection) =
-                tokio::time::timeout(std::time::Duration::from_secs(3), connecting)
-                    .await
-                    .map_err(|_| "connecting timed out".to_string())?
-                    .map_err(|e| e.to_string())?;
-            tokio::spawn(connection);
-            client.batch_execute(&sql).await.map_err(|e| e.to_string())
-        })
+    let sql = sql.to_string();
+    crate::common::store::on_postgres(url, move |client| async move {
+        client.batch_execute(&sql).await
     })
-    .join()
-    .unwrap()
 }
 
 /// Two listeners (a GitHub one delivering to two receivers, a smoobu one) and a system

@@ -108,9 +108,8 @@ async fn drop_leftovers(client: &tokio_postgres::Client) {
     }
 }
 
-/// Runs `work` on a connection to the server's `postgres` database, on a thread of its own (the
-/// callers may be inside a runtime already, or not).
-fn admin<F, Fut, T>(work: F) -> Result<T, tokio_postgres::Error>
+/// Runs `work` on a connection to the server's `postgres` database.
+fn admin<F, Fut, T>(work: F) -> Result<T, String>
 where
     F: FnOnce(tokio_postgres::Client) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Result<T, tokio_postgres::Error>>,
@@ -119,39 +118,45 @@ where
     let url = template()
         .expect("a PostgreSQL template")
         .replace("{name}", "postgres");
+    on_postgres(&url, work)
+}
+
+/// Runs `work` on a connection to `url`, on a thread of its own (the callers may be inside a
+/// runtime already, or not). Connecting gives up after 3 s; errors come as text.
+pub fn on_postgres<F, Fut, T>(url: &str, work: F) -> Result<T, String>
+where
+    F: FnOnce(tokio_postgres::Client) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+    T: Send + 'static,
+{
+    let url = url.to_string();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
         runtime.block_on(async move {
-            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+            let connecting = tokio_postgres::connect(&url, tokio_postgres::NoTls);
+            let (client, connection) =
+                tokio::time::timeout(std::time::Duration::from_secs(3), connecting)
+                    .await
+                    .map_err(|_| format!("connecting to {url} timed out"))?
+                    .map_err(|e| e.to_string())?;
             tokio::spawn(connection);
-            work(client).await
+            work(client).await.map_err(|e| e.to_string())
         })
     })
     .join()
-    .expect("the admin thread")
+    .expect("the PostgreSQL thread")
 }
 
 /// Runs one query on the database of a gateway's store URL and returns its rows' first
 /// column as i64 (for facts the management API does not show).
 pub fn count(store_url: &str, sql: &str) -> i64 {
-    let (url, sql) = (store_url.to_string(), sql.to_string());
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                .await
-                .unwrap();
-            tokio::spawn(connection);
-            client.query_one(&sql, &[]).await.unwrap().get::<_, i64>(0)
-        })
+    let sql = sql.to_string();
+    on_postgres(store_url, move |client| async move {
+        Ok(client.query_one(&sql, &[]).await?.get::<_, i64>(0))
     })
-    .join()
     .unwrap()
 }
 
@@ -163,20 +168,9 @@ pub fn execute(store_url: &str, sql: &str) {
         conn.execute_batch(sql).unwrap();
         return;
     }
-    let (url, sql) = (store_url.to_string(), sql.to_string());
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                .await
-                .unwrap();
-            tokio::spawn(connection);
-            client.batch_execute(&sql).await.unwrap();
-        })
+    let sql = sql.to_string();
+    on_postgres(store_url, move |client| async move {
+        client.batch_execute(&sql).await
     })
-    .join()
-    .unwrap()
+    .unwrap();
 }
