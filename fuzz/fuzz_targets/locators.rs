@@ -5,7 +5,7 @@
 mod common;
 
 use hookgate::config::Locators;
-use hookgate::ingress::event::{locate, RequestView};
+use hookgate::ingress::event::{locate, BodyFields, RequestView};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -24,11 +24,12 @@ fuzz_target!(|data: &[u8]| {
         "{written}"
     );
     let headers = common::headers(lines);
-    let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    // The body's fields are read in one pass without building the document, as ingress does.
+    let fields = BodyFields::read(body, &[&locators]).ok();
     let view = RequestView {
         headers: &headers,
         query: std::str::from_utf8(query).ok(),
-        json: json.as_ref(),
+        body: fields.as_ref(),
     };
     let _ = locate(&locators, &view);
 });
