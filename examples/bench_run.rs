@@ -881,13 +881,13 @@ fn section_ingest(ctx: &mut Ctx, baseline: Option<f64>) -> Res<f64> {
         format!("p50 {} ms", r2["ack_ms"]["p50"]),
     );
     if let Some(server) = ctx.postgres.clone() {
-        section_ingest_postgres(ctx, &server, one.rps)?;
+        section_ingest_postgres(ctx, &server, &one)?;
     }
     Ok(one.rps)
 }
 
 /// The same ingest load on PostgreSQL (a fresh database on the same machine), next to SQLite.
-fn section_ingest_postgres(ctx: &mut Ctx, server: &str, sqlite_rps: f64) -> Res<()> {
+fn section_ingest_postgres(ctx: &mut Ctx, server: &str, sqlite: &Ingest) -> Res<()> {
     let st = Command::new("psql")
         .args([server, "-q", "-v", "ON_ERROR_STOP=1"])
         .args(["-c", "DROP DATABASE IF EXISTS hookgate_bench WITH (FORCE)"])
@@ -920,7 +920,18 @@ fn section_ingest_postgres(ctx: &mut Ctx, server: &str, sqlite_rps: f64) -> Res<
         Some(pg.rps),
         "req/s",
         None,
-        format!("{:.2} x SQLite in the same run", pg.rps / sqlite_rps),
+        format!("{:.2} x SQLite in the same run", pg.rps / sqlite.rps),
+    );
+    ctx.row(
+        "ingest",
+        "    delivered to the receiver during the same run (PostgreSQL)",
+        Some(pg.delivered_rps),
+        "req/s",
+        None,
+        format!(
+            "{:.2} x SQLite's delivered in the same run",
+            pg.delivered_rps / sqlite.delivered_rps.max(1.0)
+        ),
     );
     let wal = (after[0] - before[0]) / events;
     let commits = (after[1] - before[1]) / events;

@@ -6,6 +6,7 @@
 //! No PostgreSQL type reaches the `Backend` interface: every method takes plain model types and
 //! answers `StoreError`s, mapped in `error.rs`.
 
+mod attempt_writer;
 mod backend;
 mod connect;
 mod error;
@@ -43,6 +44,8 @@ struct Inner {
     pool: Pool,
     writer: mpsc::Sender<writer::Job>,
     writer_task: Mutex<Option<JoinHandle<()>>>,
+    /// The task that records attempts in batches (`attempt_writer.rs`).
+    attempts: mpsc::UnboundedSender<attempt_writer::Job>,
     /// This instance's key (what `leased_by` holds for the deliveries it attempts, and the
     /// advisory lock its liveness session keeps) and how long a claim holds.
     lease: liveness::Lease,
@@ -81,11 +84,14 @@ impl PgStore {
         let _ = tokio::time::timeout(Duration::from_secs(2), ready).await;
         let (tx, rx) = mpsc::channel(settings.queue_capacity.max(1));
         let task = tokio::spawn(writer::run(pool.clone(), rx, lease));
+        let (attempts, attempts_rx) = mpsc::unbounded_channel();
+        tokio::spawn(attempt_writer::run(pool.clone(), attempts_rx));
         Ok(PgStore {
             inner: Arc::new(Inner {
                 pool,
                 writer: tx,
                 writer_task: Mutex::new(Some(task)),
+                attempts,
                 lease,
                 taken_over: AtomicU64::new(0),
                 live,

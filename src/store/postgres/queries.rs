@@ -3,11 +3,8 @@
 
 use super::error::pg_error;
 use super::liveness::lease_free;
-use super::text::storable;
 use super::PgStore;
-use crate::store::{
-    AttemptRecord, DeliveryJob, DueBatch, DuePlan, NextStep, StoreError, StoredEvent,
-};
+use crate::store::{DeliveryJob, DueBatch, DuePlan, StoreError, StoredEvent};
 use bytes::Bytes;
 use deadpool_postgres::Object;
 use std::collections::HashMap;
@@ -184,12 +181,6 @@ impl PgStore {
         Ok(row.get(0))
     }
 
-    /// Records an attempt and moves the delivery on (its lease ends), in one statement.
-    pub(super) async fn record_attempt(&self, rec: AttemptRecord) -> Result<bool, StoreError> {
-        let client = self.conn().await?;
-        record(&client, &rec).await.map_err(pg_error)
-    }
-
     /// How many deliveries are waiting to be sent.
     pub(super) async fn pending_count(&self) -> Result<i64, StoreError> {
         let client = self.conn().await?;
@@ -341,47 +332,4 @@ async fn load_events(
             (event.seq, Arc::new(event))
         })
         .collect())
-}
-
-/// One statement (so one round trip, and atomic by itself): the attempt is logged and the
-/// delivery moved on, its lease ended.
-/// True when the delivery was still there to move on (its event was not deleted meanwhile).
-async fn record(client: &Object, rec: &AttemptRecord) -> Result<bool, Error> {
-    // The event may have been deleted while the attempt ran: then there is nothing to log to.
-    let stmt = client
-        .prepare_cached(
-            "WITH logged AS (
-                 INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response)
-                 SELECT $1, $3, $7, $8, $5, $6, $9 WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = $1)
-                 ON CONFLICT (delivery_id, attempt) DO UPDATE SET started_at = EXCLUDED.started_at,
-                     duration_ms = EXCLUDED.duration_ms, status_code = EXCLUDED.status_code,
-                     error = EXCLUDED.error, response = EXCLUDED.response)
-             UPDATE deliveries SET status = $2, attempt_count = $3, next_attempt_at = $4,
-                 last_status_code = $5, last_error = $6, leased_by = NULL, leased_until = NULL
-             WHERE id = $1",
-        )
-        .await?;
-    let next_at = match rec.next {
-        NextStep::RetryAt(at) => Some(at),
-        _ => None,
-    };
-    let error = rec.error.as_deref().map(storable);
-    let response = rec.response.as_deref().map(storable);
-    client
-        .execute(
-            &stmt,
-            &[
-                &rec.delivery_id,
-                &rec.next.status(),
-                &i64::from(rec.attempt),
-                &next_at,
-                &rec.status_code.map(i64::from),
-                &error,
-                &rec.started_at,
-                &rec.duration_ms,
-                &response,
-            ],
-        )
-        .await
-        .map(|moved| moved > 0)
 }

@@ -1,19 +1,26 @@
 //! How fast the event log pages with a million events in the store. Seeds the store directly
 //! (the real ingest path, no HTTP), then times pages through the management API.
 //!
-//! SQLite-only: it seeds a SQLite file in-process.
+//! Runs on the suite's store (SQLite, or PostgreSQL with `HOOKGATE_TEST_STORE`).
 //!
 //! Ignored by default (it takes a while and a few hundred MB of disk); run it with
 //! `cargo test --release --test suite -- --ignored --nocapture paging`.
 
 use crate::common::admin::{get, TOKENS};
 use crate::common::events::event_path;
+use crate::common::store::{count, execute, store_url};
 use crate::common::Gateway;
 use hookgate::store::{NewEvent, Store, StoredEvent};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const EVENTS: usize = 1_000_000;
+/// Events seeded: a million, or `HOOKGATE_PAGING_EVENTS`.
+fn events() -> usize {
+    std::env::var("HOOKGATE_PAGING_EVENTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000_000)
+}
 const TYPES: [&str; 4] = [
     "newReservation",
     "updateReservation",
@@ -47,12 +54,16 @@ fn event(i: usize) -> NewEvent {
 
 /// Seeds the store; returns how many `newReservation` events have a succeeded delivery (the
 /// order of concurrent ingests decides which events get the failed ones).
-async fn seed(db: &std::path::Path) -> usize {
-    let store = Store::open(db, 8192).unwrap();
+async fn seed(url: &str) -> usize {
+    let store = match url.strip_prefix("sqlite://") {
+        Some(path) => Store::open(std::path::Path::new(path), 8192).unwrap(),
+        None => Store::connect(url, 8192).await.unwrap(),
+    };
     let started = Instant::now();
     let mut next = 0;
-    while next < EVENTS {
-        let batch: Vec<_> = (next..(next + 4096).min(EVENTS))
+    let total = events();
+    while next < total {
+        let batch: Vec<_> = (next..(next + 4096).min(total))
             .map(|i| {
                 let store = store.clone();
                 tokio::spawn(async move { store.ingest_internal(event(i)).await.unwrap() })
@@ -67,25 +78,37 @@ async fn seed(db: &std::path::Path) -> usize {
         .await
         .unwrap();
     // Settle every delivery so the gateway does not start sending a million of them.
-    let conn = rusqlite::Connection::open(db).unwrap();
-    conn.execute(
-        "UPDATE deliveries SET status = CASE WHEN event_seq % ?1 = 0 THEN 'failed' ELSE 'succeeded' END,
-                attempt_count = 1, next_attempt_at = NULL, last_status_code = CASE WHEN event_seq % ?1 = 0 THEN 500 ELSE 200 END",
-        [FAILED_EVERY as i64],
-    )
-    .unwrap();
+    let sqlite = url.starts_with("sqlite://");
+    let leases = if sqlite {
+        ""
+    } else {
+        ", leased_by = NULL, leased_until = NULL"
+    };
+    execute(
+        url,
+        &format!(
+            "UPDATE deliveries SET status = CASE WHEN event_seq % {FAILED_EVERY} = 0 THEN 'failed' ELSE 'succeeded' END,
+                attempt_count = 1, next_attempt_at = NULL{leases},
+                last_status_code = CASE WHEN event_seq % {FAILED_EVERY} = 0 THEN 500 ELSE 200 END"
+        ),
+    );
+    if !sqlite {
+        // As autovacuum would have it after a day of ingest: statistics and visibility map.
+        execute(url, "VACUUM ANALYZE");
+    }
     eprintln!(
-        "seeded {EVENTS} events with one delivery each in {:.1} s",
+        "seeded {total} events with one delivery each in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    let succeeded_new: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM events e JOIN deliveries d ON d.event_seq = e.seq
-             WHERE e.event_type = 'newReservation' AND d.status = 'succeeded'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let succeeded_new = "SELECT COUNT(*) FROM events e JOIN deliveries d ON d.event_seq = e.seq
+         WHERE e.event_type = 'newReservation' AND d.status = 'succeeded'";
+    let succeeded_new: i64 = match url.strip_prefix("sqlite://") {
+        Some(path) => rusqlite::Connection::open(path)
+            .unwrap()
+            .query_row(succeeded_new, [], |r| r.get(0))
+            .unwrap(),
+        None => count(url, succeeded_new),
+    };
     succeeded_new as usize
 }
 
@@ -112,30 +135,37 @@ async fn time(
 #[ignore = "seeds a million events; run with --release -- --ignored --nocapture"]
 async fn paging_a_million_events() {
     let dir = Arc::new(tempfile::tempdir().unwrap());
-    let db = dir.path().join("big.db");
+    let url = store_url(dir.path());
     let config = dir.path().join("listeners.toml");
     std::fs::write(
         &config,
         format!(
-            "[store]\nurl = \"sqlite://{}\"\n{TOKENS}\n[[listener]]\nid = \"big\"\nprovider = \"smoobu\"\naccount_id = \"acc-big\"\n",
-            db.display()
+            "[store]\nurl = \"{url}\"\n{TOKENS}\n[[listener]]\nid = \"big\"\nprovider = \"smoobu\"\naccount_id = \"acc-big\"\n",
         ),
     )
     .unwrap();
-    let succeeded_new = seed(&db).await;
+    let succeeded_new = seed(&url).await;
     let gw = Gateway::launch(dir.clone(), config, &[]);
     let base = "/api/v1/integration_account_webhook/big/events";
-    let failed = EVENTS / FAILED_EVERY;
-    let cases: [(&str, usize); 8] = [
-        ("?take=50", EVENTS),
-        ("?take=50&skip=10000", EVENTS),
-        ("?take=50&skip=900000", EVENTS),
-        ("?take=50&eventType=cancelReservation", EVENTS / 4),
-        ("?take=50&status=failed", failed),
-        ("?take=50&status=failed&skip=9000", failed),
-        ("?take=50&status=succeeded", EVENTS - failed),
+    let total = events();
+    let failed = total / FAILED_EVERY;
+    let cases: [(String, usize); 8] = [
+        ("?take=50".into(), total),
+        (format!("?take=50&skip={}", total / 100), total),
+        (format!("?take=50&skip={}", total / 10 * 9), total),
+        ("?take=50&eventType=cancelReservation".into(), total / 4),
+        ("?take=50&status=failed".into(), failed),
         (
-            "?take=50&status=succeeded&eventType=newReservation",
+            // Near the end, a full page still left.
+            format!(
+                "?take=50&status=failed&skip={}",
+                (failed / 10 * 9).min(failed.saturating_sub(50))
+            ),
+            failed,
+        ),
+        ("?take=50&status=succeeded".into(), total - failed),
+        (
+            "?take=50&status=succeeded&eventType=newReservation".into(),
             succeeded_new,
         ),
     ];
@@ -159,16 +189,16 @@ async fn paging_a_million_events() {
     );
     if std::env::var_os("HOOKGATE_PAGING_KEEP").is_some() {
         // For looking at query plans afterwards.
-        eprintln!("kept {}", db.display());
+        eprintln!("kept {url}");
         std::mem::forget(dir);
     }
 }
 
 async fn page_one(gw: &Gateway) -> String {
-    let page = get(
-        gw.admin,
-        "/api/v1/integration_account_webhook/big/events?take=1&skip=500000",
-    )
-    .await;
+    let path = format!(
+        "/api/v1/integration_account_webhook/big/events?take=1&skip={}",
+        events() / 2
+    );
+    let page = get(gw.admin, &path).await;
     page.json()["events"][0]["id"].as_str().unwrap().to_string()
 }
