@@ -117,9 +117,10 @@ async fn an_instance_killed_mid_delivery_loses_nothing_and_others_take_its_deliv
     let mut duplicates = 0;
     for r in [&r1, &r2] {
         let twice: usize = arrivals(r).values().map(|n| n - 1).sum();
-        // Only what was in flight on the killed instance can arrive twice: one attempt per
-        // receiver at a time there (3 across 3 instances).
-        assert!(twice <= 1, "{twice} duplicates at one receiver");
+        // Only what was in flight on the killed instance can arrive twice: its one request per
+        // receiver at a time (3 across 3 instances), and the attempt before it when that one's
+        // record was not yet committed (a slot is free again once the request ends).
+        assert!(twice <= 2, "{twice} duplicates at one receiver");
         duplicates += twice;
         for id in &event_ids {
             assert!(r.webhook_ids().contains(id), "{id} lost");
