@@ -696,17 +696,26 @@ async fn track_health(shared: &Shared, job: &DeliveryJob, next: NextStep) {
         .pause_after
         .as_millis() as i64;
     let ok = next == NextStep::Succeeded;
-    let transition = shared.handle.health.on_result(&key, ok, now, pause_after);
+    let mut transition = shared.handle.health.on_result(&key, ok, now, pause_after);
     if let Some(t) = transition {
-        if let Err(e) = shared
+        let first = match shared
             .store
             .set_receiver_health(&key, shared.handle.health.get(&key))
             .await
         {
-            tracing::warn!(error = %e, "cannot record receiver health");
-        }
+            Ok(first) => first,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot record receiver health");
+                true
+            }
+        };
         if let Transition::Paused { .. } = t {
-            tracing::warn!(receiver = %loggable_url(&job.receiver_url), listener = %job.listener_id, "receiver paused after failing without a break");
+            if first {
+                tracing::warn!(receiver = %loggable_url(&job.receiver_url), listener = %job.listener_id, "receiver paused after failing without a break");
+            } else {
+                // Another instance paused it first and announces it; this one only holds.
+                transition = None;
+            }
             let _ = shared
                 .store
                 .hold_receiver(&job.listener_id, &job.receiver_url)

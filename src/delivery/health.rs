@@ -78,16 +78,19 @@ impl HealthBook {
         }
     }
 
-    /// Takes in the pauses recorded in the store by every instance: a receiver paused there is
-    /// paused here, and one paused here but no longer there was resumed elsewhere (unless this
-    /// instance paused it within `settle_ms` of `now_ms` and the store never showed it yet).
-    /// Returns the keys newly paused here.
+    /// Takes in the receiver health recorded in the store by every instance: a receiver paused
+    /// there is paused here, and one paused here but no longer there was resumed elsewhere
+    /// (unless this instance paused it within `settle_ms` of `now_ms` and the store never
+    /// showed it yet). A failure run here that began later than the stored one is counted from
+    /// the stored start, so every instance pauses a failing receiver after the same
+    /// `pause_after`. Returns the keys newly paused here.
     pub fn sync_pauses(
         &self,
         stored: Vec<(String, ReceiverHealth)>,
         now_ms: i64,
         settle_ms: i64,
     ) -> Vec<String> {
+        self.join_failure_runs(&stored);
         let stored: std::collections::HashMap<String, ReceiverHealth> = stored
             .into_iter()
             .filter(|(_, h)| h.paused_at.is_some())
@@ -109,6 +112,24 @@ impl HealthBook {
             }
         }
         paused
+    }
+
+    /// Moves the start of each failure run here back to the stored one where that is earlier.
+    fn join_failure_runs(&self, stored: &[(String, ReceiverHealth)]) {
+        for (key, health) in stored {
+            let Some(stored_since) = health.failing_since else {
+                continue;
+            };
+            if let Some(mut local) = self.map.get_mut(key) {
+                if local.paused_at.is_none()
+                    && local
+                        .failing_since
+                        .is_some_and(|since| since > stored_since)
+                {
+                    local.failing_since = Some(stored_since);
+                }
+            }
+        }
     }
 
     /// Lifts a pause; the failure run starts again from the next failure. True if it was paused.
@@ -176,5 +197,27 @@ mod tests {
         assert!(book.is_paused("b"), "a fresh pause was lifted");
         book.sync_pauses(Vec::new(), 9_000, 5_000);
         assert!(!book.is_paused("b"));
+    }
+
+    #[test]
+    fn a_failure_run_counts_from_the_earliest_instance() {
+        let book = HealthBook::default();
+        let failing = |since| ReceiverHealth {
+            failing_since: Some(since),
+            paused_at: None,
+        };
+        book.on_result("r", false, 5_000, 10_000);
+        // Another instance has seen it failing since 1,000: the run here is that run.
+        book.sync_pauses(vec![("r".into(), failing(1_000))], 6_000, 5_000);
+        assert_eq!(book.get("r").failing_since, Some(1_000));
+        assert_eq!(
+            book.on_result("r", false, 11_000, 10_000),
+            Some(Transition::Paused {
+                failing_since: 1_000
+            })
+        );
+        // A later stored start changes nothing, nor does a receiver healthy here.
+        book.sync_pauses(vec![("s".into(), failing(1_000))], 12_000, 5_000);
+        assert_eq!(book.get("s"), ReceiverHealth::default());
     }
 }

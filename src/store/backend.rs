@@ -68,12 +68,15 @@ pub trait Backend: Send + Sync + 'static {
     /// Every receiver with a failure run or a pause on record.
     fn receiver_health_all(&self) -> StoreFuture<'_, Vec<(String, ReceiverHealth)>>;
 
-    /// Records a receiver's health; a healthy receiver's record is removed.
+    /// Records a receiver's health; a healthy receiver's record is removed. On a shared store
+    /// a failure run keeps the earliest start any instance recorded, and a pause the first
+    /// instance's: false when `health` is a pause and the store already held one (another
+    /// instance paused the receiver first and announced it).
     fn set_receiver_health<'a>(
         &'a self,
         key: &'a str,
         health: ReceiverHealth,
-    ) -> StoreFuture<'a, ()>;
+    ) -> StoreFuture<'a, bool>;
 
     /// Takes the pending deliveries of a paused receiver out of the due range; how many.
     fn hold_receiver<'a>(&'a self, listener_id: &'a str, url: &'a str) -> StoreFuture<'a, usize>;

@@ -120,12 +120,13 @@ impl Store {
         self.backend.receiver_health_all().await
     }
 
-    /// Records a receiver's health; a healthy receiver's row is removed.
+    /// Records a receiver's health; a healthy receiver's row is removed. False when `health`
+    /// is a pause another instance had already recorded.
     pub async fn set_receiver_health(
         &self,
         key: &str,
         health: ReceiverHealth,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         self.backend.set_receiver_health(key, health).await
     }
 

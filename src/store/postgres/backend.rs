@@ -110,7 +110,7 @@ impl Backend for PgStore {
         &'a self,
         key: &'a str,
         health: ReceiverHealth,
-    ) -> StoreFuture<'a, ()> {
+    ) -> StoreFuture<'a, bool> {
         Box::pin(async move { PgStore::set_receiver_health(self, &storable(key), health).await })
     }
 

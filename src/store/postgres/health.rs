@@ -34,32 +34,39 @@ impl PgStore {
             .collect())
     }
 
-    /// Records a receiver's health; a healthy receiver's row is removed.
+    /// Records a receiver's health; a healthy receiver's row is removed. Instances failing
+    /// the same receiver share one run: the row keeps the earliest start, and the first pause
+    /// recorded stays. False when `health` is a pause and the row already had one.
     pub(super) async fn set_receiver_health(
         &self,
         key: &str,
         health: ReceiverHealth,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let client = self.conn().await?;
-        let done = if health == ReceiverHealth::default() {
+        if health == ReceiverHealth::default() {
             client
                 .execute(
                     "DELETE FROM receiver_health WHERE receiver_key = $1",
                     &[&key],
                 )
                 .await
-        } else {
-            client
-                .execute(
-                    "INSERT INTO receiver_health (receiver_key, failing_since, paused_at)
-                     VALUES ($1, $2, $3)
-                     ON CONFLICT (receiver_key) DO UPDATE
-                         SET failing_since = EXCLUDED.failing_since, paused_at = EXCLUDED.paused_at",
-                    &[&key, &health.failing_since, &health.paused_at],
-                )
-                .await
-        };
-        done.map(drop).map_err(pg_error)
+                .map_err(pg_error)?;
+            return Ok(true);
+        }
+        let row = client
+            .query_one(
+                "INSERT INTO receiver_health (receiver_key, failing_since, paused_at)
+                 VALUES ($1, $2, $3)
+                 ON CONFLICT (receiver_key) DO UPDATE
+                     SET failing_since = LEAST(receiver_health.failing_since, EXCLUDED.failing_since),
+                         paused_at = COALESCE(receiver_health.paused_at, EXCLUDED.paused_at)
+                 RETURNING paused_at",
+                &[&key, &health.failing_since, &health.paused_at],
+            )
+            .await
+            .map_err(pg_error)?;
+        let stored: Option<i64> = row.get(0);
+        Ok(health.paused_at.is_none() || stored == health.paused_at)
     }
 
     /// Takes the pending deliveries of a paused receiver out of the due range (and out of any

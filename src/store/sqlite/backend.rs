@@ -61,8 +61,12 @@ impl Backend for SqliteStore {
         &'a self,
         key: &'a str,
         health: ReceiverHealth,
-    ) -> StoreFuture<'a, ()> {
-        Box::pin(SqliteStore::set_receiver_health(self, key, health))
+    ) -> StoreFuture<'a, bool> {
+        // One instance per file: the book in memory and the row never disagree.
+        Box::pin(async move {
+            SqliteStore::set_receiver_health(self, key, health).await?;
+            Ok(true)
+        })
     }
 
     fn hold_receiver<'a>(&'a self, listener_id: &'a str, url: &'a str) -> StoreFuture<'a, usize> {

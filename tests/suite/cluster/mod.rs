@@ -9,6 +9,7 @@
 
 mod api;
 mod delivery;
+mod pauses;
 
 use crate::common::admin::TOKENS;
 use crate::common::store::{is_sqlite, STORE_VAR};
