@@ -229,7 +229,7 @@ async fn a_receiver_paused_on_one_instance_is_paused_on_all_and_resumed_from_any
 }
 
 /// Posts a smoobu event to the file listener `sm`; its event id.
-async fn smoobu_event(gw: &crate::common::Gateway) -> String {
+pub(super) async fn smoobu_event(gw: &crate::common::Gateway) -> String {
     let answer = crate::common::post(
         gw.public,
         "/api/v1/listener/smoobu/smoobu-cfg",
