@@ -3,7 +3,7 @@
 # packages) if they are missing, then runs
 # examples/bench_run.rs, which prints one table and writes bench/results.json.
 #
-#   bench/run.sh                  # the full run (about 10 minutes on 2 cores)
+#   bench/run.sh                  # the full run (about 15 minutes on 2 cores)
 #   bench/run.sh --quick          # every section, small and short (CI: a few seconds of load)
 #   bench/run.sh --only ingest,e2e --keep
 #

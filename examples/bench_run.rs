@@ -3,7 +3,7 @@
 //! hyper baseline measured in the same run, the target and whether it was met.
 //!
 //! Sections (bench/README.md says what each measures and why):
-//! baseline, ingest, e2e, scale, backlog, idle, cost (instructions per event, under callgrind;
+//! baseline, ingest, e2e, scale, backlog, order, soak, idle, cost (instructions per event, under callgrind;
 //! not in `--quick`). `--quick` runs every section small and short,
 //! for CI: it proves the benchmark still works, the timings mean little.
 //!
@@ -14,6 +14,8 @@
 mod cost;
 #[path = "bench_parts/nginx.rs"]
 mod nginx;
+#[path = "bench_parts/soak.rs"]
+mod soak;
 
 use clap::Parser;
 use serde_json::{json, Value};
@@ -34,7 +36,7 @@ struct Args {
     /// JSON results (default: bench/results.json, or bench/results-quick.json with --quick).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Only these sections, comma-separated (baseline,ingest,e2e,scale,backlog,order,idle,cost).
+    /// Only these sections, comma-separated (baseline,ingest,e2e,scale,backlog,order,soak,idle,cost).
     #[arg(long)]
     only: Option<String>,
     /// Keep the working directory (configs, databases, logs) for a look afterwards.
@@ -66,6 +68,8 @@ struct Plan {
     backlog_down_secs: f64,
     drain_timeout_secs: f64,
     idle_connections: usize,
+    soak_secs: u32,
+    soak_window_secs: u32,
 }
 
 impl Plan {
@@ -83,6 +87,8 @@ impl Plan {
                 backlog_down_secs: 1.0,
                 drain_timeout_secs: 60.0,
                 idle_connections: 200,
+                soak_secs: 4,
+                soak_window_secs: 2,
             }
         } else {
             Plan {
@@ -97,6 +103,8 @@ impl Plan {
                 backlog_down_secs: 10.0,
                 drain_timeout_secs: 300.0,
                 idle_connections: 2_000,
+                soak_secs: 300,
+                soak_window_secs: 30,
             }
         };
         if let Some(n) = args.listeners {
@@ -357,6 +365,15 @@ fn http_get(addr: &str, path: &str) -> Res<String> {
 }
 
 /// Sums every sample of a Prometheus metric whose line contains `filter`.
+/// Deliveries a `bench_receiver` has counted (0 when it does not answer).
+fn deliveries_counted(addr: &str) -> f64 {
+    http_get(addr, "/stats")
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|v| v["deliveries"].as_f64())
+        .unwrap_or(0.0)
+}
+
 fn metric(text: &str, name: &str, filter: &str) -> f64 {
     text.lines()
         .filter(|l| !l.starts_with('#'))
@@ -648,13 +665,7 @@ impl Ctx {
         let _ = std::fs::write(format!("/proc/{}/clear_refs", gw.proc.pid()), "5");
         let url = format!("http://{}/api/v1/listener/bench/acct-0", gw.public);
         self.wrk(&url, self.plan.warm_secs)?;
-        let delivered = |addr: &str| -> f64 {
-            http_get(addr, "/stats")
-                .ok()
-                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-                .and_then(|v| v["deliveries"].as_f64())
-                .unwrap_or(0.0)
-        };
+        let delivered = deliveries_counted;
         let before = delivered(&addrs[0]);
         let w = self.wrk(&url, self.plan.wrk_secs)?;
         let secs = w.raw["duration_us"].as_f64().unwrap_or(0.0) / 1e6;
@@ -1077,6 +1088,45 @@ fn section_e2e(ctx: &mut Ctx) -> Res<()> {
         "e2e",
         json!({"load": r, "gateway_deliveries_total": metric(&metrics, "hookgate_deliveries_total", "")}),
     );
+    Ok(())
+}
+
+fn section_soak(ctx: &mut Ctx) -> Res<()> {
+    let (secs, window) = (ctx.plan.soak_secs, ctx.plan.soak_window_secs);
+    let windows = soak::measure(ctx, secs, window)?;
+    let (Some(first), Some(last)) = (windows.first(), windows.last()) else {
+        return Err("no window was read".into());
+    };
+    let note = format!("wrk {secs} s, 64 connections, 1 receiver; read every {window} s");
+    ctx.row(
+        "soak",
+        "accepted per second, first window",
+        Some(first.accepted_per_s),
+        "req/s",
+        None,
+        note,
+    );
+    ctx.row(
+        "soak",
+        "accepted per second, last window / first",
+        Some(last.accepted_per_s / first.accepted_per_s.max(1e-9)),
+        "x",
+        Some(Target::AtLeast(0.9)),
+        format!("last window {:.0} req/s", last.accepted_per_s),
+    );
+    let most = windows.iter().map(|w| w.pending).fold(0.0, f64::max);
+    ctx.row(
+        "soak",
+        "deliveries pending at the last window's end",
+        Some(last.pending),
+        "",
+        None,
+        format!(
+            "most at a window's end: {most:.0}; delivered {:.0}/s in the last window",
+            last.delivered_per_s
+        ),
+    );
+    ctx.detail("soak", soak::detail(&windows));
     Ok(())
 }
 
@@ -1871,6 +1921,12 @@ fn run(args: Args) -> Res<()> {
             failures.push(format!("order: {e}"));
         }
         measure_noise("order");
+    }
+    if wanted("soak") {
+        if let Err(e) = section_soak(&mut ctx) {
+            failures.push(format!("soak: {e}"));
+        }
+        measure_noise("soak");
     }
     // Slow (tens of seconds under valgrind): only when asked for or in a full run.
     if (only.is_some() || !ctx.quick) && wanted("cost") {
