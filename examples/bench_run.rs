@@ -3,13 +3,16 @@
 //! hyper baseline measured in the same run, the issue's target and whether it was met.
 //!
 //! Sections (bench/README.md says what each measures and why):
-//! baseline, ingest, e2e, scale, backlog, order, soak, idle, cost (instructions per event, under callgrind;
-//! not in `--quick`). `--quick` runs every section small and short,
-//! for CI: it proves the benchmark still works, the timings mean little.
+//! baseline, ingest, e2e, scale, backlog, order, soak, idle, cost (instructions per event,
+//! under callgrind; not in `--quick`), cluster (PostgreSQL, 1 to 3 instances; only with
+//! `--postgres`). `--quick` runs every section small and short, for CI: it proves the
+//! benchmark still works, the timings mean little.
 //!
 //! Every wait is bounded and every child process is killed when the driver exits, whichever
 //! way it exits.
 
+#[path = "bench_parts/cluster.rs"]
+mod cluster;
 #[path = "bench_parts/cost.rs"]
 mod cost;
 #[path = "bench_parts/nginx.rs"]
@@ -36,7 +39,8 @@ struct Args {
     /// JSON results (default: bench/results.json, or bench/results-quick.json with --quick).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Only these sections, comma-separated (baseline,ingest,e2e,scale,backlog,order,soak,idle,cost).
+    /// Only these sections, comma-separated
+    /// (baseline,ingest,e2e,scale,backlog,order,soak,idle,cost,cluster).
     #[arg(long)]
     only: Option<String>,
     /// Keep the working directory (configs, databases, logs) for a look afterwards.
@@ -48,9 +52,9 @@ struct Args {
     /// Override the number of pending deliveries in the backlog section.
     #[arg(long)]
     backlog: Option<u64>,
-    /// Also measure ingest on PostgreSQL, in the same run: the URL of a server's `postgres`
-    /// database (e.g. postgres://postgres@127.0.0.1:5432/postgres). A database `hookgate_bench`
-    /// is made there afresh (with psql) for the measurement.
+    /// Also run the cluster section (PostgreSQL against SQLite, 1 to 3 instances): the URL of a
+    /// server's `postgres` database (e.g. postgres://postgres@127.0.0.1:5432/postgres). A
+    /// database `hookgate_bench` is made there afresh (with psql) for each measurement.
     #[arg(long)]
     postgres: Option<String>,
 }
@@ -565,10 +569,16 @@ impl Ctx {
 
     /// wrk with the 1 KiB POST script: 2 threads, 64 keep-alive connections.
     fn wrk(&self, url: &str, secs: u32) -> Res<Wrk> {
-        let mut child = Command::new("wrk")
+        let child = self.wrk_spawn(url, secs, 2, 64)?;
+        wrk_wait(child, secs)
+    }
+
+    /// Starts wrk with the 1 KiB POST script; `wrk_wait` reads its summary.
+    fn wrk_spawn(&self, url: &str, secs: u32, threads: usize, conns: usize) -> Res<Child> {
+        Command::new("wrk")
             .args([
-                "-t2",
-                "-c64",
+                &format!("-t{threads}"),
+                &format!("-c{conns}"),
                 &format!("-d{secs}s"),
                 "--timeout",
                 "10s",
@@ -579,37 +589,7 @@ impl Ctx {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| format!("cannot run wrk (bench/run.sh installs it): {e}"))?;
-        let deadline = Instant::now() + Duration::from_secs(u64::from(secs) + 60);
-        loop {
-            if child.try_wait().map_err(|e| e.to_string())?.is_some() {
-                break;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                return Err("wrk did not finish in time".into());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let out = child.wait_with_output().map_err(|e| e.to_string())?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        let line = text
-            .lines()
-            .find_map(|l| l.strip_prefix("WRKJSON "))
-            .ok_or_else(|| {
-                format!(
-                    "wrk printed no summary: {text}{}",
-                    String::from_utf8_lossy(&out.stderr)
-                )
-            })?;
-        let raw: Value = serde_json::from_str(line).map_err(|e| format!("wrk summary: {e}"))?;
-        let n = |k: &str| raw[k].as_f64().unwrap_or(0.0);
-        let ok = n("requests") - n("errors_status");
-        let secs = n("duration_us") / 1e6;
-        Ok(Wrk {
-            rps: if secs > 0.0 { ok / secs } else { 0.0 },
-            raw,
-        })
+            .map_err(|e| format!("cannot run wrk (bench/run.sh installs it): {e}"))
     }
 
     /// The fixed-rate generator; its `RESULT` JSON.
@@ -711,6 +691,40 @@ impl Ctx {
         self.detail(tag, r.clone());
         Ok(r)
     }
+}
+
+/// Waits (bounded) for a wrk started by `Ctx::wrk_spawn` and reads its JSON summary.
+fn wrk_wait(mut child: Child, secs: u32) -> Res<Wrk> {
+    let deadline = Instant::now() + Duration::from_secs(u64::from(secs) + 60);
+    loop {
+        if child.try_wait().map_err(|e| e.to_string())?.is_some() {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            return Err("wrk did not finish in time".into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("WRKJSON "))
+        .ok_or_else(|| {
+            format!(
+                "wrk printed no summary: {text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })?;
+    let raw: Value = serde_json::from_str(line).map_err(|e| format!("wrk summary: {e}"))?;
+    let n = |k: &str| raw[k].as_f64().unwrap_or(0.0);
+    let ok = n("requests") - n("errors_status");
+    let secs = n("duration_us") / 1e6;
+    Ok(Wrk {
+        rps: if secs > 0.0 { ok / secs } else { 0.0 },
+        raw,
+    })
 }
 
 fn ms(v: &Value, path: &[&str]) -> Option<f64> {
@@ -891,95 +905,7 @@ fn section_ingest(ctx: &mut Ctx, baseline: Option<f64>) -> Res<f64> {
         None,
         format!("p50 {} ms", r2["ack_ms"]["p50"]),
     );
-    if let Some(server) = ctx.postgres.clone() {
-        section_ingest_postgres(ctx, &server, &one)?;
-    }
     Ok(one.rps)
-}
-
-/// The same ingest load on PostgreSQL (a fresh database on the same machine), next to SQLite.
-fn section_ingest_postgres(ctx: &mut Ctx, server: &str, sqlite: &Ingest) -> Res<()> {
-    let st = Command::new("psql")
-        .args([server, "-q", "-v", "ON_ERROR_STOP=1"])
-        .args(["-c", "DROP DATABASE IF EXISTS hookgate_bench WITH (FORCE)"])
-        .args(["-c", "CREATE DATABASE hookgate_bench"])
-        .status()
-        .map_err(|e| format!("psql: {e}"))?;
-    if !st.success() {
-        return Err(format!("psql could not make hookgate_bench: {st}"));
-    }
-    let url = match server.rsplit_once('/') {
-        Some((base, _)) => format!("{base}/hookgate_bench"),
-        None => return Err(format!("--postgres {server}: not a URL")),
-    };
-    // What the server did for the run, read from its statistics before and after (the load
-    // is the only client of hookgate_bench; WAL is server-wide, so other databases' writes
-    // would count too).
-    let counters = "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn, xact_commit \
-                    FROM pg_stat_database WHERE datname = 'hookgate_bench'";
-    let before = psql_numbers(server, counters)?;
-    ctx.store_url = Some(url.clone());
-    let pg = ctx.ingest("ingest-postgres", 1, None, true);
-    ctx.store_url = None;
-    let pg = pg?;
-    let after = psql_numbers(server, counters)?;
-    let events = psql_numbers(&url, "SELECT count(*) FROM events")?[0].max(1.0);
-    let attempts = psql_numbers(&url, "SELECT count(*) FROM attempts")?[0];
-    ctx.row(
-        "ingest",
-        "  the same on PostgreSQL (local server, fsync on)",
-        Some(pg.rps),
-        "req/s",
-        None,
-        format!("{:.2} x SQLite in the same run", pg.rps / sqlite.rps),
-    );
-    ctx.row(
-        "ingest",
-        "    delivered to the receiver during the same run (PostgreSQL)",
-        Some(pg.delivered_rps),
-        "req/s",
-        None,
-        format!(
-            "{:.2} x SQLite's delivered in the same run",
-            pg.delivered_rps / sqlite.delivered_rps.max(1.0)
-        ),
-    );
-    let wal = (after[0] - before[0]) / events;
-    let commits = (after[1] - before[1]) / events;
-    ctx.row(
-        "ingest",
-        "  PostgreSQL WAL per accepted event (delivered to one receiver)",
-        Some(wal.round()),
-        "bytes",
-        None,
-        format!(
-            "{commits:.3} commits per event; {attempts} of {events} deliveries attempted by the stop"
-        ),
-    );
-    ctx.detail(
-        "ingest_postgres_server",
-        json!({"events": events, "attempts": attempts, "wal_bytes": after[0] - before[0],
-               "commits": after[1] - before[1]}),
-    );
-    Ok(())
-}
-
-/// The numbers of the one row `sql` answers, through psql.
-fn psql_numbers(url: &str, sql: &str) -> Res<Vec<f64>> {
-    let out = Command::new("psql")
-        .args([url, "-At", "-F", " ", "-c", sql])
-        .output()
-        .map_err(|e| format!("psql: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "psql: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .map(|n| n.parse().map_err(|e| format!("psql answered {n:?}: {e}")))
-        .collect()
 }
 
 fn section_e2e(ctx: &mut Ctx) -> Res<()> {
@@ -1934,6 +1860,18 @@ fn run(args: Args) -> Res<()> {
             failures.push(format!("cost: {e}"));
         }
         measure_noise("cost");
+    }
+    if wanted("cluster") {
+        match ctx.postgres.clone() {
+            Some(server) => {
+                if let Err(e) = cluster::section(&mut ctx, &server) {
+                    failures.push(format!("cluster: {e}"));
+                }
+                measure_noise("cluster");
+            }
+            None if only.is_some() => failures.push("cluster: needs --postgres URL".into()),
+            None => {}
+        }
     }
     if wanted("idle") {
         if let Err(e) = section_idle(&mut ctx) {
