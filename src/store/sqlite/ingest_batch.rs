@@ -1,7 +1,6 @@
 //! Accepted events written in batches: the events that arrive while the writer is busy are
-//! stored by one job of the next group commit. One job means one savepoint, and a savepoint
-//! copies every page it first touches to the statement journal: once per batch instead of once
-//! per event. Every caller still hears only once its event is committed (fsynced).
+//! stored by one job of the next group commit, a whole job (no savepoint: see `writer.rs`).
+//! Every caller still hears only once its event is committed (fsynced).
 //!
 //! A batch succeeds or fails whole: an event that cannot be stored (in practice only when the
 //! disk is full or read-only, which fails the commit anyway) is answered 503 with the others
@@ -61,7 +60,10 @@ impl SqliteStore {
             let store = self.clone();
             tokio::spawn(async move {
                 let batch = store.inner.ingests.clone();
-                if let Ok(replies) = store.write(move |conn| write_batch(conn, &batch)).await {
+                if let Ok(replies) = store
+                    .write_whole(move |conn| write_batch(conn, &batch))
+                    .await
+                {
                     for (reply, outcome) in replies {
                         let _ = reply.send(Ok(outcome));
                     }
