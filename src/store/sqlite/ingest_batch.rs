@@ -9,6 +9,7 @@
 use super::ingest::insert;
 use super::SqliteStore;
 use crate::store::{IngestOutcome, NewEvent, StoreError};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use tokio::sync::oneshot;
 
@@ -90,5 +91,25 @@ fn write_batch(
     for (new, reply) in events {
         replies.push((reply, insert(conn, new)?));
     }
+    count(conn, &replies)?;
     Ok(replies)
+}
+
+/// Adds the batch's stored events to `event_counts`: one upsert per listener and type.
+fn count(conn: &rusqlite::Connection, stored: &[(Reply, IngestOutcome)]) -> rusqlite::Result<()> {
+    let mut counts: HashMap<(&str, &str), i64> = HashMap::new();
+    for (_, outcome) in stored {
+        if let IngestOutcome::Accepted { event, .. } = outcome {
+            let kind = event.event_type.as_deref().unwrap_or("");
+            *counts.entry((&event.listener_id, kind)).or_default() += 1;
+        }
+    }
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO event_counts (listener_id, event_type, n) VALUES (?1, ?2, ?3)
+         ON CONFLICT (listener_id, event_type) DO UPDATE SET n = n + excluded.n",
+    )?;
+    for ((listener, kind), n) in counts {
+        upsert.execute(rusqlite::params![listener, kind, n])?;
+    }
+    Ok(())
 }
