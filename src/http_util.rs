@@ -3,6 +3,7 @@
 use bytes::Bytes;
 use http::{header, HeaderValue, Response, StatusCode};
 use http_body_util::Full;
+use std::borrow::Cow;
 
 /// The body type every hookgate answer uses.
 pub type Body = Full<Bytes>;
@@ -59,16 +60,21 @@ pub fn with_header(
 
 /// A URL as logs print it: without user info, query string or fragment, which may carry
 /// credentials (`?token=…`, `https://user:pass@…`). Text that is not a URL is cut at `?`.
-pub fn loggable_url(url: &str) -> String {
+/// A URL with none of `@`, `?` and `#` has none of them and is printed as it is, unparsed:
+/// receiver URLs are stored as `url::Url` wrote them, and one is logged at every attempt.
+pub fn loggable_url(url: &str) -> Cow<'_, str> {
+    if !url.contains(['@', '?', '#']) {
+        return Cow::Borrowed(url);
+    }
     match url::Url::parse(url) {
         Ok(mut u) => {
             let _ = u.set_username("");
             let _ = u.set_password(None);
             u.set_query(None);
             u.set_fragment(None);
-            u.to_string()
+            Cow::Owned(u.into())
         }
-        Err(_) => url.split(['?', '#']).next().unwrap_or_default().to_string(),
+        Err(_) => Cow::Borrowed(url.split(['?', '#']).next().unwrap_or_default()),
     }
 }
 

@@ -164,6 +164,8 @@ pub struct ReceiverSpec {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub authorization: Option<Secret>,
     pub signing_secret: Option<Secret>,
+    /// `signing_secret` keyed once, to sign each attempt with.
+    pub signer: Option<crate::signature::Signer>,
     pub max_retry_count: Option<u32>,
     pub rate_limit: Option<RateLimit>,
     pub events: Option<Vec<String>>,

@@ -515,20 +515,21 @@ impl<'a> Validator<'a> {
             .authorization
             .as_ref()
             .and_then(|s| self.secret(s, &format!("{key}.authorization")));
-        let signing_secret = r.signing_secret.as_ref().and_then(|s| {
+        let signing = r.signing_secret.as_ref().and_then(|s| {
             let secret = self.secret(s, &format!("{key}.signing_secret"))?;
-            if let Err(e) =
-                crate::signature::sign_standard_webhooks(secret.expose(), "probe", 0, b"")
-            {
-                self.errs.push(
-                    s.span(),
-                    format!("{key}.signing_secret"),
-                    format!("{e} (expected whsec_ followed by base64)"),
-                );
-                return None;
+            match crate::signature::Signer::new(secret.expose()) {
+                Ok(signer) => Some((secret, signer)),
+                Err(e) => {
+                    self.errs.push(
+                        s.span(),
+                        format!("{key}.signing_secret"),
+                        format!("{e} (expected whsec_ followed by base64)"),
+                    );
+                    None
+                }
             }
-            Some(secret)
         });
+        let (signing_secret, signer) = signing.unzip();
         let format = match r.format.as_ref().map(|f| (f.get_ref().as_str(), f.span())) {
             None | Some(("raw", _)) => Format::Raw,
             Some(("envelope", _)) => Format::Envelope,
@@ -571,6 +572,7 @@ impl<'a> Validator<'a> {
             headers,
             authorization,
             signing_secret,
+            signer,
             max_retry_count,
             rate_limit,
             events: r.events.clone(),

@@ -2,7 +2,6 @@
 
 use crate::config::{Format, ListenerSpec, ReceiverSpec};
 use crate::http_util::{self, Body};
-use crate::signature;
 use crate::store::StoredEvent;
 use bytes::Bytes;
 use http::{header, HeaderName, HeaderValue, Method, Request};
@@ -32,9 +31,6 @@ pub enum RequestError {
     /// The receiver URL or a header does not make a valid request.
     #[error("cannot build the request: {0}")]
     Build(http::Error),
-    /// The receiver's signing secret cannot sign.
-    #[error("cannot sign: {0}")]
-    Sign(signature::VerifyError),
     /// The static or OAuth authorization value is not a valid header value.
     #[error("the authorization value is not a valid header")]
     Authorization,
@@ -128,11 +124,11 @@ pub fn build(event: &StoredEvent, ctx: &AttemptContext<'_>) -> Result<Request<Bo
     set("x-hookgate-provider", &event.provider);
     set("x-hookgate-account-id", &event.account_id);
     set("x-hookgate-attempt", &ctx.attempt.to_string());
-    if let Some(secret) = &ctx.receiver.signing_secret {
-        let sig =
-            signature::sign_standard_webhooks(secret.expose(), &event.id, ctx.now_unix, &body)
-                .map_err(RequestError::Sign)?;
-        set("webhook-signature", &sig);
+    if let Some(signer) = &ctx.receiver.signer {
+        set(
+            "webhook-signature",
+            &signer.sign(&event.id, ctx.now_unix, &body),
+        );
     }
     if let Some(auth) = &ctx.authorization {
         let mut v = HeaderValue::from_str(auth).map_err(|_| RequestError::Authorization)?;

@@ -7,6 +7,7 @@ fn receiver(url: &str, order_by: Option<OrderBy>) -> ReceiverSpec {
         headers: Vec::new(),
         authorization: None,
         signing_secret: None,
+        signer: None,
         max_retry_count: None,
         rate_limit: None,
         events: None,

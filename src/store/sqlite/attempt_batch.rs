@@ -1,6 +1,6 @@
 //! Attempt records written in batches: the attempts that end while the writer is busy are
-//! recorded together by one job of the next group commit, instead of one job (savepoint,
-//! closure, reply channel) each. Every caller still hears only once its record is committed.
+//! recorded together by one whole job (no savepoint: see `writer.rs`) of the next group commit,
+//! instead of one job (closure, reply channel) each. Every caller still hears only once its record is committed.
 
 use super::queries::record;
 use super::SqliteStore;
@@ -38,7 +38,10 @@ impl SqliteStore {
             let store = self.clone();
             tokio::spawn(async move {
                 let batch = store.inner.attempts.clone();
-                if let Ok(replies) = store.write(move |conn| write_batch(conn, &batch)).await {
+                if let Ok(replies) = store
+                    .write_whole(move |conn| write_batch(conn, &batch))
+                    .await
+                {
                     for (reply, moved) in replies {
                         let _ = reply.send(Ok(moved));
                     }

@@ -120,7 +120,7 @@ fn seq_of(conn: &Connection, event_id: &str) -> rusqlite::Result<Option<i64>> {
 /// Each filter combination has its own statement so SQLite can pick the matching index:
 /// `events(listener_id, seq)`, `events(listener_id, event_type, seq)`, or, for a status,
 /// `deliveries(listener_id, status, event_seq)`, which walks only the matching deliveries
-/// however rare they are. Totals without a status come from the trigger-kept `event_counts`.
+/// however rare they are. Totals without a status come from `event_counts`.
 fn list(
     conn: &Connection,
     listener_id: &str,

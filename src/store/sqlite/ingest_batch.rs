@@ -1,7 +1,6 @@
 //! Accepted events written in batches: the events that arrive while the writer is busy are
-//! stored by one job of the next group commit. One job means one savepoint, and a savepoint
-//! copies every page it first touches to the statement journal: once per batch instead of once
-//! per event. Every caller still hears only once its event is committed (fsynced).
+//! stored by one job of the next group commit, a whole job (no savepoint: see `writer.rs`).
+//! Every caller still hears only once its event is committed (fsynced).
 //!
 //! A batch succeeds or fails whole: an event that cannot be stored (in practice only when the
 //! disk is full or read-only, which fails the commit anyway) is answered 503 with the others
@@ -10,6 +9,7 @@
 use super::ingest::insert;
 use super::SqliteStore;
 use crate::store::{IngestOutcome, NewEvent, StoreError};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use tokio::sync::oneshot;
 
@@ -61,7 +61,10 @@ impl SqliteStore {
             let store = self.clone();
             tokio::spawn(async move {
                 let batch = store.inner.ingests.clone();
-                if let Ok(replies) = store.write(move |conn| write_batch(conn, &batch)).await {
+                if let Ok(replies) = store
+                    .write_whole(move |conn| write_batch(conn, &batch))
+                    .await
+                {
                     for (reply, outcome) in replies {
                         let _ = reply.send(Ok(outcome));
                     }
@@ -88,5 +91,25 @@ fn write_batch(
     for (new, reply) in events {
         replies.push((reply, insert(conn, new)?));
     }
+    count(conn, &replies)?;
     Ok(replies)
+}
+
+/// Adds the batch's stored events to `event_counts`: one upsert per listener and type.
+fn count(conn: &rusqlite::Connection, stored: &[(Reply, IngestOutcome)]) -> rusqlite::Result<()> {
+    let mut counts: HashMap<(&str, &str), i64> = HashMap::new();
+    for (_, outcome) in stored {
+        if let IngestOutcome::Accepted { event, .. } = outcome {
+            let kind = event.event_type.as_deref().unwrap_or("");
+            *counts.entry((&event.listener_id, kind)).or_default() += 1;
+        }
+    }
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO event_counts (listener_id, event_type, n) VALUES (?1, ?2, ?3)
+         ON CONFLICT (listener_id, event_type) DO UPDATE SET n = n + excluded.n",
+    )?;
+    for ((listener, kind), n) in counts {
+        upsert.execute(rusqlite::params![listener, kind, n])?;
+    }
+    Ok(())
 }

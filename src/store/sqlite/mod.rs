@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
-use writer::{Completion, Job, WriterStats};
+use writer::{Completion, Job, Run, WriterStats};
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
@@ -93,16 +93,35 @@ impl SqliteStore {
         })
     }
 
-    /// Queues a write, waiting for room in the queue; resolves once committed.
+    /// Queues a write, waiting for room in the queue; resolves once committed. It runs in a
+    /// savepoint of its own: when it fails it leaves nothing behind and harms no other write.
     pub(super) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        let (job, rx) = make_job(f);
+        self.queue(f, Job::Isolated).await
+    }
+
+    /// `write` without a savepoint, for the batches written at every event: when it fails, the
+    /// writes committed with it are rolled back and fail too (their callers send again).
+    pub(super) async fn write_whole<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.queue(f, Job::Whole).await
+    }
+
+    async fn queue<T, F>(&self, f: F, kind: fn(Run) -> Job) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let (run, rx) = make_job(f);
         self.inner
             .writer
-            .send(job)
+            .send(kind(run))
             .await
             .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
         rx.await
@@ -115,13 +134,16 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        let (job, rx) = make_job(f);
-        self.inner.writer.try_send(job).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => StoreError::Full,
-            mpsc::error::TrySendError::Closed(_) => {
-                StoreError::Unavailable("the writer has stopped".into())
-            }
-        })?;
+        let (run, rx) = make_job(f);
+        self.inner
+            .writer
+            .try_send(Job::Isolated(run))
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => StoreError::Full,
+                mpsc::error::TrySendError::Closed(_) => {
+                    StoreError::Unavailable("the writer has stopped".into())
+                }
+            })?;
         rx.await
             .unwrap_or_else(|_| Err(StoreError::Unavailable("the write was dropped".into())))
     }
@@ -234,13 +256,13 @@ fn spawn_checkpointer(
     Ok(checkpoint_stop)
 }
 
-fn make_job<T, F>(f: F) -> (Job, oneshot::Receiver<Result<T, StoreError>>)
+fn make_job<T, F>(f: F) -> (Run, oneshot::Receiver<Result<T, StoreError>>)
 where
     T: Send + 'static,
     F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
 {
     let (tx, rx) = oneshot::channel();
-    let job: Job = Box::new(move |conn: &Connection| match f(conn) {
+    let job: Run = Box::new(move |conn: &Connection| match f(conn) {
         Ok(value) => {
             let done: Completion = Box::new(move |committed| {
                 let _ = tx.send(committed.map(|()| value));

@@ -126,7 +126,7 @@ CREATE INDEX IF NOT EXISTS dedup_by_time ON dedup(seen_at);
 CREATE INDEX IF NOT EXISTS events_by_listener_type ON events(listener_id, event_type, seq);
 CREATE INDEX IF NOT EXISTS deliveries_by_listener_status ON deliveries(listener_id, status, event_seq);
 
--- How many events each listener has of each type ('' for none), kept by triggers, so the event
+-- How many events each listener has of each type ('' for none), kept up to date, so the event
 -- log's totalEventsCount is a read of a few rows instead of a scan of a million.
 CREATE TABLE IF NOT EXISTS event_counts (
     listener_id  TEXT NOT NULL,
@@ -134,11 +134,9 @@ CREATE TABLE IF NOT EXISTS event_counts (
     n            INTEGER NOT NULL,
     PRIMARY KEY (listener_id, event_type)
 ) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS event_counts_insert AFTER INSERT ON events BEGIN
-    INSERT INTO event_counts (listener_id, event_type, n)
-    VALUES (new.listener_id, coalesce(new.event_type, ''), 1)
-    ON CONFLICT (listener_id, event_type) DO UPDATE SET n = n + 1;
-END;
+-- Inserts are counted by the writer, once per batch and type (`ingest_batch.rs`): a trigger
+-- made every event insert keep a statement journal. Stores from before had one.
+DROP TRIGGER IF EXISTS event_counts_insert;
 CREATE TRIGGER IF NOT EXISTS event_counts_delete AFTER DELETE ON events BEGIN
     UPDATE event_counts SET n = n - 1
     WHERE listener_id = old.listener_id AND event_type = coalesce(old.event_type, '');

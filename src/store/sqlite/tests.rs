@@ -198,9 +198,7 @@ mod event_log {
             ingest(&store, "l", Some("b")).await;
             sqlite
                 .write(|c| {
-                    c.execute_batch(
-                        "DROP TRIGGER event_counts_insert; DROP TRIGGER event_counts_delete; DROP TABLE event_counts;",
-                    )
+                    c.execute_batch("DROP TRIGGER event_counts_delete; DROP TABLE event_counts;")
                 })
                 .await
                 .unwrap();
@@ -211,5 +209,35 @@ mod event_log {
         assert_eq!(total(&store, "l", None).await, 2);
         ingest(&store, "l", Some("a")).await;
         assert_eq!(total(&store, "l", Some("a")).await, 2);
+    }
+
+    #[tokio::test]
+    async fn a_store_with_the_old_insert_trigger_counts_each_event_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        {
+            let sqlite = SqliteStore::open(&path, 64).unwrap();
+            let store = Store::over(sqlite.clone());
+            ingest(&store, "l", Some("a")).await;
+            sqlite
+                .write(|c| {
+                    c.execute_batch(
+                        "CREATE TRIGGER event_counts_insert AFTER INSERT ON events BEGIN
+                         INSERT INTO event_counts (listener_id, event_type, n)
+                         VALUES (new.listener_id, coalesce(new.event_type, ''), 1)
+                         ON CONFLICT (listener_id, event_type) DO UPDATE SET n = n + 1;
+                         END;",
+                    )
+                })
+                .await
+                .unwrap();
+            drop(sqlite);
+            store.close();
+        }
+        let store = Store::open(&path, 64).unwrap();
+        ingest(&store, "l", Some("a")).await;
+        ingest(&store, "l", None).await;
+        assert_eq!(total(&store, "l", Some("a")).await, 2);
+        assert_eq!(total(&store, "l", None).await, 3);
     }
 }
