@@ -1,18 +1,18 @@
-//! The event log as the management API shows it, in PostgreSQL: paging with filters and
-//! totals, one event with every attempt, queueing deliveries again, deleting an event.
+//! The event log as the management API shows it, in PostgreSQL: pages of events (built in
+//! `event_page`), one event with every attempt, queueing deliveries again, deleting an event.
 
 use super::error::pg_error;
 use super::PgStore;
 use crate::store::{AttemptView, DeliveryView, EventFilter, EventView, Requeued, StoreError};
 use bytes::Bytes;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::Type;
 use tokio_postgres::GenericClient;
 use tokio_postgres::{Error, Row};
 
-const EVENT_COLUMNS: &str =
+pub(super) const EVENT_COLUMNS: &str =
     "e.seq, e.id, e.listener_id, e.provider, e.event_type, e.received_at, e.source_ip";
 
-fn event_row(r: &Row) -> EventView {
+pub(super) fn event_row(r: &Row) -> EventView {
     EventView {
         seq: r.get(0),
         id: r.get(1),
@@ -33,8 +33,8 @@ impl PgStore {
         listener_id: &str,
         filter: EventFilter,
     ) -> Result<(Vec<EventView>, u64), StoreError> {
-        let client = self.conn().await?;
-        list(&**client, listener_id, &filter)
+        let mut client = self.conn().await?;
+        super::event_page::list(&mut client, listener_id, &filter)
             .await
             .map_err(pg_error)
     }
@@ -144,123 +144,19 @@ async fn delete(c: &impl GenericClient, event_id: &str) -> Result<Option<usize>,
     Ok(Some(pending as usize))
 }
 
-/// Each filter combination has its own statement, so the planner can use the matching index;
-/// totals without a status come from the trigger-kept `event_counts`.
-async fn list(
-    c: &impl GenericClient,
-    listener_id: &str,
-    f: &EventFilter,
-) -> Result<(Vec<EventView>, u64), Error> {
-    let take = i64::from(f.take);
-    let skip = i64::try_from(f.skip).unwrap_or(i64::MAX);
-    let (count_sql, page_sql, filter): (&str, String, Option<&str>) = match (&f.status, &f.event_type) {
-        (None, None) => (
-            "SELECT coalesce(sum(n), 0)::bigint FROM event_counts WHERE listener_id = $1",
-            format!(
-                "SELECT {EVENT_COLUMNS} FROM events e WHERE e.listener_id = $1
-                 ORDER BY e.seq DESC LIMIT $2 OFFSET $3"
-            ),
-            None,
-        ),
-        (None, Some(t)) => (
-            "SELECT coalesce(sum(n), 0)::bigint FROM event_counts WHERE listener_id = $1 AND event_type = $2",
-            format!(
-                "SELECT {EVENT_COLUMNS} FROM events e WHERE e.listener_id = $1 AND e.event_type = $4
-                 ORDER BY e.seq DESC LIMIT $2 OFFSET $3"
-            ),
-            Some(t),
-        ),
-        (Some(s), None) => (
-            "SELECT COUNT(DISTINCT d.event_seq) FROM deliveries d
-             WHERE d.listener_id = $1 AND d.status = $2",
-            format!(
-                "SELECT {EVENT_COLUMNS} FROM events e WHERE e.seq IN (
-                     SELECT DISTINCT d.event_seq FROM deliveries d
-                     WHERE d.listener_id = $1 AND d.status = $4
-                     ORDER BY d.event_seq DESC LIMIT $2 OFFSET $3)
-                 ORDER BY e.seq DESC"
-            ),
-            Some(s),
-        ),
-        (Some(s), Some(t)) => {
-            let total = count_both(c, listener_id, s, t).await?;
-            let events = page_both(c, listener_id, s, t, take, skip).await?;
-            return Ok((with_deliveries(c, events).await?, total));
-        }
-    };
-    let count_params: Vec<&(dyn ToSql + Sync)> = match &filter {
-        Some(v) => vec![&listener_id, v],
-        None => vec![&listener_id],
-    };
-    let total: i64 = c.query_one(count_sql, &count_params).await?.get(0);
-    let page_params: Vec<&(dyn ToSql + Sync)> = match &filter {
-        Some(v) => vec![&listener_id, &take, &skip, v],
-        None => vec![&listener_id, &take, &skip],
-    };
-    let events = c
-        .query(page_sql.as_str(), &page_params)
-        .await?
-        .iter()
-        .map(event_row)
-        .collect();
-    Ok((with_deliveries(c, events).await?, total.max(0) as u64))
-}
-
-async fn count_both(
-    c: &impl GenericClient,
-    listener_id: &str,
-    status: &str,
-    event_type: &str,
-) -> Result<u64, Error> {
-    let n: i64 = c
-        .query_one(
-            "SELECT COUNT(DISTINCT d.event_seq) FROM deliveries d JOIN events e ON e.seq = d.event_seq
-             WHERE d.listener_id = $1 AND d.status = $2 AND e.event_type = $3",
-            &[&listener_id, &status, &event_type],
-        )
-        .await?
-        .get(0);
-    Ok(n.max(0) as u64)
-}
-
-async fn page_both(
-    c: &impl GenericClient,
-    listener_id: &str,
-    status: &str,
-    event_type: &str,
-    take: i64,
-    skip: i64,
-) -> Result<Vec<EventView>, Error> {
-    let sql = format!(
-        "SELECT {EVENT_COLUMNS} FROM events e WHERE e.seq IN (
-             SELECT DISTINCT d.event_seq FROM deliveries d JOIN events e2 ON e2.seq = d.event_seq
-             WHERE d.listener_id = $1 AND d.status = $2 AND e2.event_type = $3
-             ORDER BY d.event_seq DESC LIMIT $4 OFFSET $5)
-         ORDER BY e.seq DESC"
-    );
-    Ok(c.query(
-        sql.as_str(),
-        &[&listener_id, &status, &event_type, &take, &skip],
-    )
-    .await?
-    .iter()
-    .map(event_row)
-    .collect())
-}
-
 /// Fills in the deliveries (without attempts) of a page of events, in one query.
-async fn with_deliveries(
+pub(super) async fn with_deliveries(
     c: &impl GenericClient,
     mut events: Vec<EventView>,
 ) -> Result<Vec<EventView>, Error> {
     let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
     let mut by_seq: std::collections::HashMap<i64, Vec<DeliveryView>> = Default::default();
     for r in c
-        .query(
+        .query_typed(
             "SELECT id, receiver_url, status, attempt_count, next_attempt_at, last_status_code,
                     last_error, event_seq
              FROM deliveries WHERE event_seq = ANY($1) ORDER BY id",
-            &[&seqs],
+            &[(&seqs, Type::INT8_ARRAY)],
         )
         .await?
     {
@@ -287,7 +183,10 @@ fn delivery_row(r: &Row) -> DeliveryView {
 
 async fn detail(c: &impl GenericClient, event_id: &str) -> Result<Option<EventView>, Error> {
     let sql = format!("SELECT {EVENT_COLUMNS}, e.body FROM events e WHERE e.id = $1");
-    let Some(r) = c.query_opt(sql.as_str(), &[&event_id]).await? else {
+    let Some(r) = c
+        .query_typed_opt(sql.as_str(), &[(&event_id, Type::TEXT)])
+        .await?
+    else {
         return Ok(None);
     };
     let mut event = event_row(&r);
@@ -297,10 +196,10 @@ async fn detail(c: &impl GenericClient, event_id: &str) -> Result<Option<EventVi
     let mut event = events.pop().expect("one event in, one out");
     let ids: Vec<i64> = event.deliveries.iter().map(|d| d.id).collect();
     let rows = c
-        .query(
+        .query_typed(
             "SELECT attempt, started_at, duration_ms, status_code, error, response, delivery_id
              FROM attempts WHERE delivery_id = ANY($1) ORDER BY delivery_id, attempt",
-            &[&ids],
+            &[(&ids, Type::INT8_ARRAY)],
         )
         .await?;
     for r in rows {

@@ -10,6 +10,7 @@ mod attempt_writer;
 mod backend;
 mod connect;
 mod error;
+mod event_page;
 mod events_api;
 mod health;
 mod heartbeat;

@@ -2,6 +2,7 @@
 //! object, secrets, create/update/delete, restarts, the event log, paging and live reload.
 
 mod access;
+mod deep_pages;
 mod events;
 mod listeners;
 mod paging;
