@@ -69,7 +69,7 @@ async fn a_gateway_runs_the_listener_checks_and_stores() {
 fn a_listener_body_is_read_shown_and_read_back() {
     let config = config();
     let body = br#"{"provider":"smoobu","integrationAccountId":"1",
-        "receivers":[{"url":"http://127.0.0.1:9/y","signingSecret":"s3cret"}]}"#;
+        "receivers":[{"url":"http://127.0.0.1:9/y","signingSecret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}]}"#;
     let made = read_listener(body, "id-1", None, &config).unwrap_or_else(|r| panic!("{r:?}"));
     let shown = made.rendered("http://gw.example");
     assert_eq!(shown["receivers"][0]["signingSecret"], "***");
