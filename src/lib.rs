@@ -19,6 +19,8 @@ pub mod commands;
 pub mod config;
 mod connections;
 pub(crate) mod delivery;
+// Entry points for the fuzz targets (fuzz/) into code that is otherwise internal.
+pub mod fuzzing;
 pub(crate) mod health;
 pub(crate) mod http_util;
 // Public for the fuzz targets (fuzz/), which drive its parsers.

@@ -84,7 +84,7 @@ fn refused<E>(e: EditError<E>, invalid: impl FnOnce(E) -> ApiError) -> ApiError 
 /// Reads and validates a body into a listener; `Err` lists every problem: those of the JSON
 /// shape, then those the config validator finds in the rest. The answer is `secret_required`
 /// when a masked secret was sent for a new destination, else `invalid_request`.
-fn read(
+pub(crate) fn read(
     body: &[u8],
     id: &str,
     stored: Option<&ListenerDoc>,

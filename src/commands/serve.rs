@@ -4,9 +4,7 @@
 use super::cli::ServeArgs;
 use crate::app::App;
 use crate::config::{self, Config, ServerSettings};
-use crate::delivery::{self, Dispatcher};
-use crate::listeners::Registry;
-use crate::metrics::Metrics;
+use crate::delivery::Dispatcher;
 use crate::server::{self, Limits};
 use crate::store::{PgSettings, Store, StoreUrl};
 use anyhow::anyhow;
@@ -146,37 +144,13 @@ impl Core {
         // API-made listeners join before delivery starts, so their pending deliveries find them.
         let api = crate::listeners::catalog::api_listener_specs(&store, &cfg).await?;
         let api_listeners = api.len();
-        let registry = Arc::new(Registry::new(cfg, api));
-        crate::memory::release_free_memory();
-        let metrics = Arc::new(Metrics::default());
-        let pending = store.pending_count().await?;
-        metrics.pending_set(pending);
-        let delivery_stop = CancellationToken::new();
-        let client = delivery::client::build(registry.clone());
-        let (dispatch, dispatcher) = delivery::start(
-            store.clone(),
-            registry.clone(),
-            metrics.clone(),
-            client,
-            store.receiver_health_all().await?,
-            delivery_stop.clone(),
-            Arc::new(crate::system_events::DeliveryEvents::new(
-                store.clone(),
-                registry.clone(),
-            )),
-        );
-        let app = Arc::new(App {
-            registry,
-            store: store.clone(),
-            dispatcher: dispatch,
-            metrics,
-        });
+        let started = App::start(cfg, store.clone(), api).await?;
         Ok(Core {
-            app,
+            app: started.app,
             store,
-            dispatcher,
-            delivery_stop,
-            pending,
+            dispatcher: started.dispatcher,
+            delivery_stop: started.delivery_stop,
+            pending: started.pending,
             api_listeners,
         })
     }

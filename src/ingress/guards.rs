@@ -12,7 +12,6 @@ use bytes::Bytes;
 use governor::clock::{Clock, DefaultClock};
 use http::request::Parts;
 use http::{header, HeaderMap, Method, Request};
-use hyper::body::Incoming;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -80,10 +79,14 @@ pub fn within_rate_limit(rt: &ListenerRuntime) -> Result<(), Refusal> {
 
 /// Check 5: the body within `max_body_bytes` and `body_timeout`. A declared Content-Length is
 /// refused at once; otherwise bytes are counted while they stream.
-pub async fn read_body(
-    req: Request<Incoming>,
+pub async fn read_body<B>(
+    req: Request<B>,
     server: &ServerSettings,
-) -> Result<(Parts, Bytes), Refusal> {
+) -> Result<(Parts, Bytes), Refusal>
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)

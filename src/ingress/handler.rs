@@ -11,11 +11,11 @@ use crate::config::{CustomResponse, ListenerSpec};
 use crate::http_util::Body;
 use crate::listeners::ListenerRuntime;
 use crate::rules::{self, EventFacts};
-use crate::store::{now_ms, StoreError, StoredEvent};
+use crate::store::{StoreError, StoredEvent};
 use bytes::Bytes;
 use http::request::Parts;
 use http::{header, Request, Response};
-use hyper::body::Incoming;
+use std::fmt::Display;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
@@ -39,8 +39,18 @@ struct Trail {
     response: Option<Arc<CustomResponse>>,
 }
 
-/// Handles `POST /api/v1/listener/{provider}/{account_id}`.
-pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+/// Handles `POST /api/v1/listener/{provider}/{account_id}`; `clock` gives the time of receipt
+/// in Unix milliseconds (the one signatures' timestamps are judged against).
+pub async fn handle<B>(
+    app: Arc<App>,
+    req: Request<B>,
+    peer: SocketAddr,
+    clock: fn() -> i64,
+) -> Response<Body>
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+    B::Error: Display,
+{
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4();
     let mut trail = Trail {
@@ -49,7 +59,7 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> 
         event_type: None,
         response: None,
     };
-    let answer = checks(&app, req, peer, &mut trail)
+    let answer = checks(&app, req, peer, clock, &mut trail)
         .await
         .unwrap_or_else(|stop| stop);
     let outcome = answer.metric_label();
@@ -71,12 +81,17 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> 
 }
 
 /// The checks in SPEC order; the first that fails ends the request with its answer.
-async fn checks(
+async fn checks<B>(
     app: &App,
-    req: Request<Incoming>,
+    req: Request<B>,
     peer: SocketAddr,
+    clock: fn() -> i64,
     trail: &mut Trail,
-) -> Result<Answer, Answer> {
+) -> Result<Answer, Answer>
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+    B::Error: Display,
+{
     let snapshot = app.registry.snapshot();
     let (tail, provider) = guards::route_key(req.uri().path());
     let rt = guards::find_listener(&snapshot, &tail)?;
@@ -92,7 +107,7 @@ async fn checks(
         return Ok(Answer::Handshake(reply));
     }
     let (parts, body) = guards::read_body(req, server).await?;
-    let received_at = now_ms();
+    let received_at = clock();
     if let Some(found) = handshake::recognise_post(&rt.spec, parts.uri.query(), &body) {
         if found.signed {
             guards::authenticate(&rt, &parts.headers, &body, received_at / 1000)?;

@@ -13,6 +13,8 @@ pub mod source;
 
 use crate::app::App;
 use crate::http_util::Body;
+use crate::store::now_ms;
+use bytes::Bytes;
 use http::{Request, Response};
 use hyper::body::Incoming;
 use std::net::SocketAddr;
@@ -20,9 +22,23 @@ use std::sync::Arc;
 
 /// Routes a request on the public address.
 pub async fn route(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+    route_at(app, req, peer, now_ms).await
+}
+
+/// Routes a request with any body type; `clock` gives the time of receipt in Unix milliseconds.
+pub(crate) async fn route_at<B>(
+    app: Arc<App>,
+    req: Request<B>,
+    peer: SocketAddr,
+    clock: fn() -> i64,
+) -> Response<Body>
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
     let path = req.uri().path();
     if path.starts_with(handler::LISTENER_PREFIX) {
-        return handler::handle(app, req, peer).await;
+        return handler::handle(app, req, peer, clock).await;
     }
     match path {
         "/healthz" => crate::health::healthz(),
