@@ -23,11 +23,29 @@ fn store_dir() -> PathBuf {
     } else {
         std::env::temp_dir()
     };
+    remove_stale(&base);
     let dir = base.join(format!("hookgate-fuzz-{}", std::process::id()));
     // A directory left by an earlier process with the same id holds nothing worth keeping.
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a directory for the store");
     dir
+}
+
+/// Removes the store directories of earlier fuzzing processes that have ended: libFuzzer
+/// leaves by `exit`, so no process removes its own.
+fn remove_stale(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("hookgate-fuzz-")) else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 thread_local! {
