@@ -1,11 +1,10 @@
 //! Pages more than ten thousand events deep: the events the log holds there, newest first, with
 //! the same total as the first page (PostgreSQL counts such pages from the nearer end).
 
-use crate::common::admin::{get, TOKENS};
-use crate::common::store::{execute, on_postgres, store_url};
+use crate::common::admin::get;
+use crate::common::store::{execute, on_postgres};
 use crate::common::Gateway;
 use hookgate::store::{NewEvent, Store, StoredEvent};
-use std::sync::Arc;
 
 const EVENTS: usize = 10_600;
 /// One event in this many has a failed delivery; the rest succeeded.
@@ -86,16 +85,7 @@ fn ids_newest_first(url: &str, condition: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn deep_pages_hold_the_events_the_log_holds_there() {
-    let dir = Arc::new(tempfile::tempdir().unwrap());
-    let url = store_url(dir.path());
-    let config = dir.path().join("listeners.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[store]\nurl = \"{url}\"\n{TOKENS}\n[[listener]]\nid = \"deep\"\nprovider = \"smoobu\"\naccount_id = \"acc-deep\"\n",
-        ),
-    )
-    .unwrap();
+    let (dir, url, config) = super::paging::one_smoobu_listener("deep", "acc-deep");
     seed(&url).await;
     let gw = Gateway::launch(dir.clone(), config, &[]);
     let succeeded =

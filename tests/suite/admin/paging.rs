@@ -131,19 +131,29 @@ async fn time(
     (took[runs / 2], last)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-#[ignore = "seeds a million events; run with --release -- --ignored --nocapture"]
-async fn paging_a_million_events() {
+/// A fresh directory whose `listeners.toml` has the test tokens and one smoobu listener over
+/// the suite's store: (directory, store URL, config path).
+pub(super) fn one_smoobu_listener(
+    id: &str,
+    account: &str,
+) -> (Arc<tempfile::TempDir>, String, std::path::PathBuf) {
     let dir = Arc::new(tempfile::tempdir().unwrap());
     let url = store_url(dir.path());
     let config = dir.path().join("listeners.toml");
     std::fs::write(
         &config,
         format!(
-            "[store]\nurl = \"{url}\"\n{TOKENS}\n[[listener]]\nid = \"big\"\nprovider = \"smoobu\"\naccount_id = \"acc-big\"\n",
+            "[store]\nurl = \"{url}\"\n{TOKENS}\n[[listener]]\nid = \"{id}\"\nprovider = \"smoobu\"\naccount_id = \"{account}\"\n",
         ),
     )
     .unwrap();
+    (dir, url, config)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "seeds a million events; run with --release -- --ignored --nocapture"]
+async fn paging_a_million_events() {
+    let (dir, url, config) = one_smoobu_listener("big", "acc-big");
     let succeeded_new = seed(&url).await;
     let gw = Gateway::launch(dir.clone(), config, &[]);
     let base = "/api/v1/integration_account_webhook/big/events";
